@@ -1,0 +1,371 @@
+"""Strict configuration: TOML in, frozen dataclasses out.
+
+Every key is declared here as a dataclass field; an unknown key, a wrong type or a bad
+value raises ConfigError naming the file and the dotted key, so a typo never silently
+falls back to a default. Secrets are never read from the TOML (see uq.secrets).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import tomllib
+import types
+from dataclasses import MISSING, dataclass, field, fields
+from pathlib import Path
+from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from uq.errors import ConfigError
+from uq.paths import default_config_path, default_database_url
+
+Security = Literal["ssl", "starttls", "none"]
+Auth = Literal["password", "xoauth2"]
+AfterIngest = Literal["flag", "move", "none"]
+
+DURATION_RE = re.compile(r"^\s*(\d+)\s*(h|d|bd|m)\s*$")
+CLOCK_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+
+
+@dataclass(frozen=True)
+class ReviewerConfig:
+    name: str = "Reviewer"
+    credentials: str = "MD"
+    specialty: str = ""
+    email: str = ""
+    phone: str = ""  # call-back number given in call-needed replies
+    timezone: str = "America/New_York"
+    license_states: list[str] = field(default_factory=list)
+    user: str = ""  # unique identity recorded on every audited action; default: OS user
+
+
+@dataclass(frozen=True)
+class ImapConfig:
+    host: str = ""
+    port: int = 993
+    security: Security = "ssl"
+    username: str = ""
+    folder: str = "INBOX"
+    ca_file: str = ""
+    auth: Auth = "password"
+    password_command: list[str] = field(default_factory=list)
+    oauth2_token_command: list[str] = field(default_factory=list)
+    poll_seconds: int = 60
+    timeout_seconds: float = 30.0
+    batch_size: int = 500
+    after_ingest: AfterIngest = "flag"
+    move_to: str = ""
+    sent_folder: str = ""
+    idle_seconds: int = 540  # re-issue IDLE before the 10 minutes servers allow (RFC 2177: 29)
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    host: str = ""
+    port: int = 587
+    security: Security = "starttls"
+    username: str = ""
+    from_address: str = ""
+    ca_file: str = ""
+    auth: Auth = "password"
+    password_command: list[str] = field(default_factory=list)
+    oauth2_token_command: list[str] = field(default_factory=list)
+    hold_seconds: int = 20
+    timeout_seconds: float = 30.0
+    max_attempts: int = 8
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class RegulatoryConfig:
+    urgent: str = "72h"
+    standard: str = "7d"
+    concurrent_urgent: str = "24h"
+    concurrent_standard: str = "7d"
+    retrospective: str = "30d"
+
+
+@dataclass(frozen=True)
+class ClientPolicy:
+    """A per-client override; first match (client field or sender domain) wins."""
+
+    match: str = ""
+    reviewer_minutes: int | None = None
+    urgent_reviewer_minutes: int | None = None
+    standard_reviewer_minutes: int | None = None
+    urgent: str | None = None
+    standard: str | None = None
+    concurrent_urgent: str | None = None
+    concurrent_standard: str | None = None
+    retrospective: str | None = None
+    cutoff: str | None = None
+    timezone: str | None = None
+    holidays: str | None = None
+    pause_on_call_needed: bool = False
+
+
+@dataclass(frozen=True)
+class SlaConfig:
+    reviewer_minutes: int = 120
+    urgent_reviewer_minutes: int | None = None
+    standard_reviewer_minutes: int | None = None
+    warning_fraction: float = 0.25
+    warning_minutes: int = 30
+    regulatory: RegulatoryConfig = field(default_factory=RegulatoryConfig)
+    client: list[ClientPolicy] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ParseConfig:
+    """Extra label aliases: {field: [alias, ...]}, and per sender {address/domain: {...}}."""
+
+    aliases: dict[str, list[str]] = field(default_factory=dict)
+    sender: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SecurityConfig:
+    lock_after_minutes: int = 10
+    unlock: Literal["key", "password"] = "key"
+
+
+@dataclass(frozen=True)
+class UiConfig:
+    theme: str = "textual-dark"
+    keymap: dict[str, str] = field(default_factory=dict)
+    views: dict[str, str] = field(default_factory=dict)
+    templates: dict[str, str] = field(default_factory=dict)
+    bell: bool = True
+
+
+@dataclass(frozen=True)
+class HooksConfig:
+    on_new_case: list[str] = field(default_factory=list)
+    on_warning: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PayConfig:
+    per_case: float | None = None
+    per_hour: float | None = None
+
+
+@dataclass(frozen=True)
+class Config:
+    reviewer: ReviewerConfig = field(default_factory=ReviewerConfig)
+    imap: ImapConfig = field(default_factory=ImapConfig)
+    smtp: SmtpConfig = field(default_factory=SmtpConfig)
+    database: DatabaseConfig = field(default_factory=DatabaseConfig)
+    sla: SlaConfig = field(default_factory=SlaConfig)
+    parse: ParseConfig = field(default_factory=ParseConfig)
+    security: SecurityConfig = field(default_factory=SecurityConfig)
+    ui: UiConfig = field(default_factory=UiConfig)
+    hooks: HooksConfig = field(default_factory=HooksConfig)
+    pay: PayConfig = field(default_factory=PayConfig)
+    path: str = ""  # where it was loaded from; "" for built-in defaults
+
+    @property
+    def database_url(self) -> str:
+        return self.database.url or default_database_url()
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.reviewer.timezone)
+
+    @property
+    def user(self) -> str:
+        return self.reviewer.user or os.environ.get("USER") or os.environ.get("USERNAME") or "reviewer"
+
+
+# ---------------------------------------------------------------- loading
+
+
+def resolve_config_path(cli_path: str | None) -> Path:
+    if cli_path:
+        return Path(cli_path)
+    env = os.environ.get("UQ_CONFIG")
+    return Path(env) if env else default_config_path()
+
+
+def load_config(path: Path | str | None = None, *, required: bool = False) -> Config:
+    """Load and validate. A missing default file gives built-in defaults (so `uq demo` and
+    `uq --help` work on a fresh machine); a missing explicit file is an error."""
+    p = resolve_config_path(str(path) if path else None)
+    if not p.exists():
+        if required or path or os.environ.get("UQ_CONFIG"):
+            raise ConfigError(f"{p}: config file not found (run `uq init` to write one)")
+        return Config()
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{p}: not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{p}: cannot read: {exc.strerror}") from None
+    return parse_config(data, str(p))
+
+
+def parse_config(data: dict[str, Any], where: str = "<config>") -> Config:
+    cfg = _build(Config, {**data}, where, "")
+    cfg = _replace_path(cfg, where)
+    _validate(cfg, where)
+    return cfg
+
+
+def _replace_path(cfg: Config, where: str) -> Config:
+    from dataclasses import replace
+
+    return replace(cfg, path=where)
+
+
+def _build(cls: type[Any], table: Any, where: str, prefix: str) -> Any:
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: [{prefix.rstrip('.')}] must be a table")
+    hints = get_type_hints(cls)
+    known = {f.name: f for f in fields(cls) if f.name != "path"}
+    kwargs: dict[str, Any] = {}
+    for key, value in table.items():
+        if key not in known:
+            suggestion = _closest(key, list(known))
+            hint = f" (did you mean '{suggestion}'?)" if suggestion else ""
+            raise ConfigError(f"{where}: unknown key '{prefix}{key}'{hint}")
+        kwargs[key] = _coerce(hints[key], value, where, f"{prefix}{key}")
+    for name, f in known.items():
+        if name not in kwargs and f.default is MISSING and f.default_factory is MISSING:
+            raise ConfigError(f"{where}: missing key '{prefix}{name}'")
+    return cls(**kwargs)
+
+
+def _coerce(tp: Any, value: Any, where: str, key: str) -> Any:
+    origin = get_origin(tp)
+    if origin in (Union, types.UnionType):
+        args = [a for a in get_args(tp) if a is not type(None)]
+        return _coerce(args[0], value, where, key)
+    if origin is Literal:
+        choices = get_args(tp)
+        if value not in choices:
+            allowed = ", ".join(f'"{c}"' for c in choices)
+            raise ConfigError(f"{where}: '{key}' must be one of {allowed}, not {value!r}")
+        return value
+    if origin is list:
+        (item,) = get_args(tp)
+        if isinstance(value, str) and item is str and key.endswith("command"):
+            raise ConfigError(f"{where}: '{key}' must be a list of arguments, e.g. [\"pass\", \"imap\"]")
+        if not isinstance(value, list):
+            raise ConfigError(f"{where}: '{key}' must be a list")
+        return [_coerce(item, v, where, f"{key}[{i}]") for i, v in enumerate(value)]
+    if origin is dict:
+        _k, vt = get_args(tp)
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}: '{key}' must be a table")
+        return {str(k): _coerce(vt, v, where, f"{key}.{k}") for k, v in value.items()}
+    if isinstance(tp, type) and hasattr(tp, "__dataclass_fields__"):
+        return _build(tp, value, where, f"{key}.")
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where}: '{key}' must be true or false")
+        return value
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{where}: '{key}' must be a whole number")
+        return value
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"{where}: '{key}' must be a number")
+        return float(value)
+    if tp is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{where}: '{key}' must be a string")
+        return value
+    raise ConfigError(f"{where}: '{key}' has an unsupported type")  # pragma: no cover
+
+
+def _closest(key: str, options: list[str]) -> str | None:
+    import difflib
+
+    found = difflib.get_close_matches(key, options, n=1, cutoff=0.7)
+    return found[0] if found else None
+
+
+def is_loopback(host: str) -> bool:
+    if host in ("localhost", "localhost.localdomain"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def parse_duration(text: str) -> tuple[int, str]:
+    """'72h' -> (72, 'h'); '7d' -> (7, 'd'); '5bd' -> (5, 'bd'); '90m' -> (90, 'm')."""
+    m = DURATION_RE.match(text)
+    if not m:
+        raise ValueError(f"bad duration {text!r} (use e.g. 72h, 7d, 5bd)")
+    return int(m.group(1)), m.group(2)
+
+
+def _check_tz(name: str, where: str, key: str) -> None:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{where}: '{key}' is not a known time zone: {name!r}") from None
+
+
+def _validate(cfg: Config, where: str) -> None:
+    _check_tz(cfg.reviewer.timezone, where, "reviewer.timezone")
+    for section, sec in (("imap", cfg.imap), ("smtp", cfg.smtp)):
+        if sec.security == "none" and sec.host and not is_loopback(sec.host):
+            raise ConfigError(
+                f"{where}: '{section}.security' = \"none\" is refused for non-loopback host "
+                f"{sec.host!r}: use \"ssl\" or \"starttls\""
+            )
+        if not 0 < sec.port < 65536:
+            raise ConfigError(f"{where}: '{section}.port' must be 1-65535")
+        if sec.ca_file and not Path(sec.ca_file).expanduser().exists():
+            raise ConfigError(f"{where}: '{section}.ca_file' not found: {sec.ca_file}")
+        if sec.auth == "xoauth2" and not sec.oauth2_token_command:
+            raise ConfigError(f"{where}: '{section}.auth' = \"xoauth2\" needs '{section}.oauth2_token_command'")
+    if cfg.imap.after_ingest == "move" and not cfg.imap.move_to:
+        raise ConfigError(f"{where}: 'imap.after_ingest' = \"move\" needs 'imap.move_to'")
+    if cfg.imap.poll_seconds < 5:
+        raise ConfigError(f"{where}: 'imap.poll_seconds' must be at least 5")
+    if not 0 < cfg.sla.warning_fraction < 1:
+        raise ConfigError(f"{where}: 'sla.warning_fraction' must be between 0 and 1")
+    if cfg.sla.reviewer_minutes <= 0:
+        raise ConfigError(f"{where}: 'sla.reviewer_minutes' must be positive")
+    durations = [(f"sla.regulatory.{f.name}", getattr(cfg.sla.regulatory, f.name)) for f in fields(RegulatoryConfig)]
+    for i, pol in enumerate(cfg.sla.client):
+        if not pol.match.strip():
+            raise ConfigError(f"{where}: 'sla.client[{i}].match' must not be empty")
+        for name in ("urgent", "standard", "concurrent_urgent", "concurrent_standard", "retrospective"):
+            value = getattr(pol, name)
+            if value is not None:
+                durations.append((f"sla.client[{i}].{name}", value))
+        if pol.cutoff is not None and not CLOCK_RE.match(pol.cutoff):
+            raise ConfigError(f"{where}: 'sla.client[{i}].cutoff' must be HH:MM, not {pol.cutoff!r}")
+        if pol.timezone is not None:
+            _check_tz(pol.timezone, where, f"sla.client[{i}].timezone")
+        if pol.holidays is not None:
+            _check_holidays(pol.holidays, where, f"sla.client[{i}].holidays")
+    for key, value in durations:
+        try:
+            parse_duration(value)
+        except ValueError as exc:
+            raise ConfigError(f"{where}: '{key}': {exc}") from None
+    if cfg.security.lock_after_minutes < 0:
+        raise ConfigError(f"{where}: 'security.lock_after_minutes' must be 0 (off) or more")
+
+
+def _check_holidays(code: str, where: str, key: str) -> None:
+    """'US', 'US-CA': a country, optionally a subdivision, known to the holidays package."""
+    import holidays
+
+    country, _, subdiv = code.partition("-")
+    try:
+        holidays.country_holidays(country, subdiv=subdiv or None, years=2026)
+    except (NotImplementedError, KeyError, ValueError):
+        raise ConfigError(f"{where}: '{key}' is not a known holiday calendar: {code!r}") from None

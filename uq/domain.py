@@ -1,0 +1,264 @@
+"""Plain domain objects shared by every layer.
+
+These are deliberately dumb frozen dataclasses: the store converts its rows into them at
+its edge, the parser produces them, the queue reads them. Nothing here does IO or knows
+about SQL, IMAP or Textual, so every layer can depend on this module safely.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class ReviewType(StrEnum):
+    PROSPECTIVE = "prospective"
+    CONCURRENT = "concurrent"
+    RETROSPECTIVE = "retrospective"
+    UNKNOWN = "unknown"
+
+
+class Urgency(StrEnum):
+    URGENT = "urgent"
+    STANDARD = "standard"
+    UNKNOWN = "unknown"
+
+
+class NurseRecommendation(StrEnum):
+    APPROVE = "approve"
+    DENY = "deny"
+    PARTIAL = "partial"
+    PEND = "pend"
+    UNKNOWN = "unknown"
+
+
+class Outcome(StrEnum):
+    """What the physician decides. CALL_NEEDED keeps the case open in the queue."""
+
+    APPROVE = "approve"
+    DENY = "deny"
+    PARTIAL = "partial"
+    CALL_NEEDED = "call_needed"
+    DECLINE = "decline"
+
+
+class DeclineReason(StrEnum):
+    CONFLICT_OF_INTEREST = "conflict_of_interest"
+    OUTSIDE_SPECIALTY = "outside_specialty"
+    OTHER = "other"
+
+
+class CaseStatus(StrEnum):
+    OPEN = "open"
+    CALL_NEEDED = "call_needed"
+    DECIDED = "decided"
+
+    @property
+    def is_open(self) -> bool:
+        """Call-needed cases stay in the queue: their clock keeps running."""
+        return self is not CaseStatus.DECIDED
+
+
+class SlaState(StrEnum):
+    OK = "ok"
+    WARNING = "warning"
+    BREACHED = "breached"
+
+
+class Clock(StrEnum):
+    REVIEWER = "reviewer"
+    REGULATORY = "regulatory"
+    EXPLICIT = "explicit"
+
+
+class MessageKind(StrEnum):
+    """What the parser thinks a message is, before the store says whether it is known."""
+
+    CASE = "case"
+    NOT_CASE = "not_case"
+    QUARANTINE = "quarantine"
+
+
+class CallOutcome(StrEnum):
+    REACHED = "reached"
+    VOICEMAIL = "voicemail"
+    NO_ANSWER = "no_answer"
+
+
+class OutboxState(StrEnum):
+    HELD = "held"
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    UNDONE = "undone"
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    filename: str
+    content_type: str
+    size: int
+    data: bytes = field(repr=False, default=b"")
+    text: str | None = field(repr=False, default=None)  # extracted text (PDF), for display/search
+
+
+@dataclass(frozen=True, slots=True)
+class CaseFields:
+    """Every field of CASE_EMAIL.md; None when the email did not carry it."""
+
+    case_id: str | None = None
+    review_type: ReviewType = ReviewType.UNKNOWN
+    urgency: Urgency = Urgency.UNKNOWN
+    received_at: datetime | None = None
+    due_at: datetime | None = None
+    client: str | None = None
+    member_name: str | None = None
+    member_dob: str | None = None
+    member_id: str | None = None
+    requesting_provider: str | None = None
+    provider_phone: str | None = None
+    provider_npi: str | None = None
+    facility: str | None = None
+    diagnosis: str | None = None
+    service: str | None = None
+    dates_of_service: str | None = None
+    guideline: str | None = None
+    criteria_met: str | None = None
+    criteria_not_met: str | None = None
+    clinical_summary: str | None = None
+    nurse_assessment: str | None = None
+    nurse_recommendation: NurseRecommendation = NurseRecommendation.UNKNOWN
+    nurse_recommendation_text: str | None = None
+    nurse_name: str | None = None
+    question: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedEmail:
+    """The parser's verdict on one raw message. Never raised, always returned."""
+
+    kind: MessageKind
+    fields: CaseFields
+    problems: tuple[str, ...] = ()
+    reason: str | None = None  # why NOT_CASE / QUARANTINE
+    message_id: str | None = None
+    in_reply_to: str | None = None
+    references: tuple[str, ...] = ()
+    sender: str = ""  # bare lower-case address
+    sender_name: str = ""
+    reply_to: str | None = None
+    subject: str = ""
+    date: datetime | None = None
+    body_text: str = ""
+    attachments: tuple[Attachment, ...] = ()
+    content_hash: str = ""  # sha256 of the normalised body: catches re-sends with a new Message-ID
+
+    @property
+    def is_followup_subject(self) -> bool:
+        s = self.subject.lstrip().lower()
+        return s.startswith(("re:", "fw:", "fwd:"))
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    """One case as the store holds it."""
+
+    id: int
+    case_id: str
+    sender: str
+    subject: str
+    status: CaseStatus
+    arrived_at: datetime  # IMAP INTERNALDATE (Date header when missing): reviewer clock start
+    fields: CaseFields
+    problems: tuple[str, ...] = ()
+    sender_name: str = ""
+    reply_to: str | None = None
+    message_id: str | None = None
+    references: tuple[str, ...] = ()
+    update_count: int = 0
+    last_updated_at: datetime | None = None
+    regulatory_extended_to: datetime | None = None
+    extension_reason: str | None = None
+    paused_seconds: int = 0
+    paused_since: datetime | None = None
+    first_opened_at: datetime | None = None
+    claimed_by: str | None = None
+
+    @property
+    def member_initials(self) -> str:
+        name = self.fields.member_name or ""
+        parts = [p for p in name.replace(",", " ").split() if p[:1].isalpha()]
+        if "," in name and len(parts) >= 2:  # "Doe, Jane Q." -> J.D.
+            parts = parts[1:] + parts[:1]
+        return "".join(f"{p[0].upper()}." for p in parts[:1] + parts[-1:] if parts) if parts else ""
+
+
+@dataclass(frozen=True, slots=True)
+class Deadlines:
+    """The clocks on a case at one instant, as the queue computes them."""
+
+    reviewer_due_at: datetime
+    regulatory_due_at: datetime
+    explicit_due_at: datetime | None
+    due_at: datetime
+    binding: Clock
+    seconds_left: int
+    state: SlaState
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    id: int
+    case_pk: int
+    outcome: Outcome
+    agrees_with_nurse: bool | None
+    rationale: str
+    guideline: str
+    note: str
+    decline_reason: DeclineReason | None
+    approved_portion: str | None  # partial: what was approved
+    reviewer: str
+    decided_at: datetime
+    seconds_spent: int | None
+    undone: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CallAttempt:
+    id: int
+    case_pk: int
+    at: datetime
+    number: str
+    outcome: CallOutcome
+    note: str
+    reviewer: str
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    id: int
+    case_pk: int
+    decision_id: int
+    message_id: str
+    recipients: tuple[str, ...]
+    state: OutboxState
+    not_before: datetime  # end of the undo hold, or the next retry
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    sent_at: datetime | None
+    raw: bytes = field(repr=False, default=b"")
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    case_pk: int | None
+    detail: str
+    prev_hash: str
+    hash: str

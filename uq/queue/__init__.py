@@ -1,0 +1,1 @@
+"""Pure queue logic: clocks, SLA state, ordering. No IO, no Textual."""
