@@ -188,11 +188,14 @@ class Case:
 
     @property
     def member_initials(self) -> str:
+        """Minimum necessary PHI: "Jane Q. Doe" and "Doe, Jane Q." both give "J.D."."""
         name = self.fields.member_name or ""
+        last_first = "," in name
         parts = [p for p in name.replace(",", " ").split() if p[:1].isalpha()]
-        if "," in name and len(parts) >= 2:  # "Doe, Jane Q." -> J.D.
-            parts = parts[1:] + parts[:1]
-        return "".join(f"{p[0].upper()}." for p in parts[:1] + parts[-1:] if parts) if parts else ""
+        if not parts:
+            return ""
+        first, last = (parts[1], parts[0]) if last_first and len(parts) > 1 else (parts[0], parts[-1])
+        return f"{first[0].upper()}.{last[0].upper()}." if len(parts) > 1 else f"{first[0].upper()}."
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,6 +209,7 @@ class Deadlines:
     binding: Clock
     seconds_left: int
     state: SlaState
+    window_start: datetime | None = None  # start of the binding clock's window (for warning_fraction)
 
 
 @dataclass(frozen=True, slots=True)
