@@ -1,0 +1,662 @@
+"""The repository: the only code that reads and writes tables.
+
+Callers get uq.domain objects, never rows. Writes that must be atomic together (a FETCH
+batch and its cursor advance; a decision and its outbox item and audit entries) happen in
+one `Store.tx()` unit of work, so a crash leaves either all of it or none.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, or_, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session, col, select
+
+from uq.domain import (
+    Attachment,
+    AuditEntry,
+    CallAttempt,
+    CallOutcome,
+    Case,
+    CaseFields,
+    CaseStatus,
+    Clock,
+    Decision,
+    DeclineReason,
+    Deadlines,
+    NurseRecommendation,
+    Outcome,
+    OutboxItem,
+    OutboxState,
+    ReviewType,
+    Urgency,
+)
+from uq.errors import StoreError
+from uq.store import db
+from uq.store.tables import (
+    AttachmentRow,
+    AuditRow,
+    CallAttemptRow,
+    CaseRow,
+    DecisionRow,
+    OutboxRow,
+    RawMessageRow,
+    SyncCursorRow,
+)
+
+URGENCY_RANK = {"urgent": 0, "standard": 1, "unknown": 2}
+_FIELD_COLUMN = {"case_id": "f_case_id", "due_at": "explicit_due_at"}
+_CASE_FIELD_NAMES = [f.name for f in fields(CaseFields)]
+
+
+# ---------------------------------------------------------------- conversions
+
+
+def _fields_from_row(r: CaseRow) -> CaseFields:
+    values: dict[str, Any] = {n: getattr(r, _FIELD_COLUMN.get(n, n)) for n in _CASE_FIELD_NAMES}
+    values["review_type"] = ReviewType(values["review_type"])
+    values["urgency"] = Urgency(values["urgency"])
+    values["nurse_recommendation"] = NurseRecommendation(values["nurse_recommendation"])
+    return CaseFields(**values)
+
+
+def _lines(text: str | None) -> tuple[str, ...]:
+    return tuple(x for x in (text or "").split("\n") if x)
+
+
+def case_from_row(r: CaseRow) -> Case:
+    assert r.id is not None
+    return Case(
+        id=r.id,
+        case_id=r.case_id,
+        sender=r.sender,
+        subject=r.subject,
+        status=CaseStatus(r.status),
+        arrived_at=r.arrived_at,
+        fields=_fields_from_row(r),
+        problems=_lines(r.problems),
+        sender_name=r.sender_name,
+        reply_to=r.reply_to,
+        message_id=r.message_id,
+        references=_lines(r.references),
+        update_count=r.update_count,
+        last_updated_at=r.last_updated_at,
+        regulatory_extended_to=r.regulatory_extended_to,
+        extension_reason=r.extension_reason,
+        paused_seconds=r.paused_seconds,
+        paused_since=r.paused_since,
+        first_opened_at=r.first_opened_at,
+        claimed_by=r.claimed_by,
+    )
+
+
+def _apply_fields(r: CaseRow, f: CaseFields, *, only_known: bool) -> list[str]:
+    """Copy CaseFields onto a row; with only_known, skip empty values (a follow-up only
+    changes what it carries). Returns the names of the fields that changed."""
+    changed = []
+    for name in _CASE_FIELD_NAMES:
+        value = getattr(f, name)
+        if hasattr(value, "value"):
+            value = value.value
+        if only_known and value in (None, "", "unknown"):
+            continue
+        column = _FIELD_COLUMN.get(name, name)
+        if getattr(r, column) != value:
+            setattr(r, column, value)
+            changed.append(name)
+    return changed
+
+
+def decision_from_row(r: DecisionRow) -> Decision:
+    assert r.id is not None
+    return Decision(
+        id=r.id,
+        case_pk=r.case_pk,
+        outcome=Outcome(r.outcome),
+        agrees_with_nurse=r.agrees_with_nurse,
+        rationale=r.rationale,
+        guideline=r.guideline,
+        note=r.note,
+        decline_reason=DeclineReason(r.decline_reason) if r.decline_reason else None,
+        approved_portion=r.approved_portion,
+        reviewer=r.reviewer,
+        decided_at=r.decided_at,
+        seconds_spent=r.seconds_spent,
+        undone=r.undone,
+    )
+
+
+def call_from_row(r: CallAttemptRow) -> CallAttempt:
+    assert r.id is not None
+    return CallAttempt(r.id, r.case_pk, r.at, r.number, CallOutcome(r.outcome), r.note, r.reviewer)
+
+
+def outbox_from_row(r: OutboxRow) -> OutboxItem:
+    assert r.id is not None
+    return OutboxItem(
+        id=r.id,
+        case_pk=r.case_pk,
+        decision_id=r.decision_id,
+        message_id=r.message_id,
+        recipients=_lines(r.recipients),
+        state=OutboxState(r.state),
+        not_before=r.not_before,
+        attempts=r.attempts,
+        last_error=r.last_error,
+        created_at=r.created_at,
+        sent_at=r.sent_at,
+        raw=r.raw,
+    )
+
+
+def audit_from_row(r: AuditRow) -> AuditEntry:
+    assert r.id is not None
+    return AuditEntry(r.id, r.at, r.actor, r.action, r.case_pk, r.detail, r.prev_hash, r.hash)
+
+
+def audit_hash(prev: str, at: datetime, actor: str, action: str, case_pk: int | None, detail: str) -> str:
+    blob = "\x1f".join([prev, at.isoformat(), actor, action, str(case_pk or ""), detail])
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class RawMessageInfo:
+    """A stored raw message without its bytes: the thread, the quarantine, the not-case list."""
+
+    id: int
+    mailbox: str
+    uid: int
+    kind: str
+    reason: str | None
+    sender: str
+    subject: str
+    message_id: str | None
+    internaldate: datetime | None
+    ingested_at: datetime
+    size: int
+    case_pk: int | None
+
+
+def _raw_info(r: RawMessageRow) -> RawMessageInfo:
+    assert r.id is not None
+    return RawMessageInfo(
+        r.id, r.mailbox, r.uid, r.kind, r.reason, r.sender, r.subject, r.message_id,
+        r.internaldate, r.ingested_at, r.size, r.case_pk,
+    )
+
+
+# ---------------------------------------------------------------- unit of work
+
+
+class Tx:
+    """One transaction. Lookups see this transaction's own uncommitted writes."""
+
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    # -- sync cursor
+    def cursor(self, mailbox: str, uidvalidity: int) -> int | None:
+        row = self.s.get(SyncCursorRow, (mailbox, uidvalidity))
+        return row.last_uid if row else None
+
+    def known_uidvalidities(self, mailbox: str) -> list[int]:
+        rows = self.s.exec(select(SyncCursorRow.uidvalidity).where(SyncCursorRow.mailbox == mailbox))
+        return list(rows)
+
+    def advance_cursor(self, mailbox: str, uidvalidity: int, last_uid: int, now: datetime) -> None:
+        row = self.s.get(SyncCursorRow, (mailbox, uidvalidity))
+        if row is None:
+            self.s.add(SyncCursorRow(mailbox=mailbox, uidvalidity=uidvalidity, last_uid=last_uid, updated_at=now))
+        elif last_uid > row.last_uid:
+            row.last_uid = last_uid
+            row.updated_at = now
+            self.s.add(row)
+
+    # -- dedupe lookups
+    def has_uid(self, mailbox: str, uidvalidity: int, uid: int) -> bool:
+        q = select(RawMessageRow.id).where(
+            RawMessageRow.mailbox == mailbox, RawMessageRow.uidvalidity == uidvalidity, RawMessageRow.uid == uid
+        )
+        return self.s.exec(q).first() is not None
+
+    def raw_by_message_id(self, message_id: str) -> RawMessageInfo | None:
+        r = self.s.exec(select(RawMessageRow).where(RawMessageRow.message_id == message_id).order_by(col(RawMessageRow.id))).first()
+        return _raw_info(r) if r else None
+
+    def raw_by_content_hash(self, content_hash: str, sender: str) -> RawMessageInfo | None:
+        if not content_hash:
+            return None
+        r = self.s.exec(
+            select(RawMessageRow)
+            .where(RawMessageRow.content_hash == content_hash, RawMessageRow.sender == sender)
+            .order_by(col(RawMessageRow.id))
+        ).first()
+        return _raw_info(r) if r else None
+
+    def case_by_message_ids(self, message_ids: Sequence[str]) -> Case | None:
+        """The case a reply belongs to, by its In-Reply-To / References."""
+        ids = [m for m in message_ids if m]
+        if not ids:
+            return None
+        r = self.s.exec(select(CaseRow).where(col(CaseRow.message_id).in_(ids))).first()
+        if r is None:
+            raw = self.s.exec(
+                select(RawMessageRow.case_pk).where(col(RawMessageRow.message_id).in_(ids), col(RawMessageRow.case_pk).is_not(None))
+            ).first()
+            r = self.s.get(CaseRow, raw) if raw else None
+        return case_from_row(r) if r else None
+
+    def case_by_sender_id(self, sender: str, case_id: str) -> Case | None:
+        r = self.s.exec(select(CaseRow).where(CaseRow.sender == sender, CaseRow.case_id == case_id)).first()
+        return case_from_row(r) if r else None
+
+    # -- writes
+    def add_raw(
+        self, *, mailbox: str, uidvalidity: int, uid: int, internaldate: datetime | None, raw: bytes,
+        kind: str, reason: str | None, sender: str, subject: str, message_id: str | None,
+        content_hash: str, now: datetime, case_pk: int | None = None,
+    ) -> int:
+        row = RawMessageRow(
+            mailbox=mailbox, uidvalidity=uidvalidity, uid=uid, internaldate=internaldate,
+            ingested_at=now, message_id=message_id, content_hash=content_hash, size=len(raw), raw=raw,
+            kind=kind, reason=reason, sender=sender, subject=subject[:500], case_pk=case_pk,
+        )
+        self.s.add(row)
+        self.s.flush()
+        assert row.id is not None
+        return row.id
+
+    def link_raw(self, raw_pk: int, case_pk: int) -> None:
+        self.s.execute(update(RawMessageRow).where(col(RawMessageRow.id) == raw_pk).values(case_pk=case_pk))
+
+    def add_case(
+        self, *, case_id: str, sender: str, sender_name: str, subject: str, reply_to: str | None,
+        message_id: str | None, references: Sequence[str], arrived_at: datetime,
+        fields: CaseFields, problems: Sequence[str], body_text: str,
+    ) -> Case:
+        row = CaseRow(
+            case_id=case_id, sender=sender, sender_name=sender_name, subject=subject[:500],
+            reply_to=reply_to, message_id=message_id, references="\n".join(references),
+            status=CaseStatus.OPEN.value, arrived_at=arrived_at, problems="\n".join(problems),
+            body_text=body_text,
+        )
+        _apply_fields(row, fields, only_known=False)
+        row.urgency_rank = URGENCY_RANK[row.urgency]
+        self.s.add(row)
+        self.s.flush()
+        return case_from_row(row)
+
+    def update_case_from_followup(
+        self, case_pk: int, fields: CaseFields, body_text: str, now: datetime, problems: Sequence[str] = ()
+    ) -> tuple[Case, list[str]]:
+        row = self._case_row(case_pk)
+        f = _without_identity(fields)
+        changed = _apply_fields(row, f, only_known=True)
+        row.urgency_rank = URGENCY_RANK[row.urgency]
+        row.update_count += 1
+        row.last_updated_at = now
+        if body_text:
+            row.body_text = (row.body_text or "") + f"\n\n--- update {now.isoformat()} ---\n" + body_text
+        if problems and not row.problems:
+            row.problems = "\n".join(p for p in problems if not p.startswith("case_id:")) or None
+        self.s.add(row)
+        self.s.flush()
+        return case_from_row(row), changed
+
+    def add_attachment(self, case_pk: int, raw_pk: int, a: Attachment) -> None:
+        self.s.add(AttachmentRow(
+            case_pk=case_pk, raw_message_pk=raw_pk, filename=a.filename, content_type=a.content_type,
+            size=a.size, data=a.data, text=a.text,
+        ))
+
+    def set_deadlines(self, case_pk: int, d: Deadlines) -> None:
+        self.s.execute(
+            update(CaseRow).where(col(CaseRow.id) == case_pk).values(
+                due_at=d.due_at, reviewer_due_at=d.reviewer_due_at, regulatory_due_at=d.regulatory_due_at,
+                binding=d.binding.value, window_start=d.window_start,
+            )
+        )
+
+    def set_status(self, case_pk: int, status: CaseStatus, *, paused_since: datetime | None = None,
+                   add_paused_seconds: int = 0, clear_pause: bool = False) -> None:
+        row = self._case_row(case_pk)
+        row.status = status.value
+        if clear_pause:
+            row.paused_since = None
+        elif paused_since is not None and row.paused_since is None:
+            row.paused_since = paused_since
+        row.paused_seconds += add_paused_seconds
+        self.s.add(row)
+
+    def mark_opened(self, case_pk: int, now: datetime) -> Case:
+        row = self._case_row(case_pk)
+        if row.first_opened_at is None:
+            row.first_opened_at = now
+            self.s.add(row)
+        return case_from_row(row)
+
+    def extend(self, case_pk: int, new_due: datetime, reason: str) -> None:
+        row = self._case_row(case_pk)
+        row.regulatory_extended_to = new_due
+        row.extension_reason = reason
+        self.s.add(row)
+
+    def claim(self, case_pk: int, user: str | None) -> None:
+        row = self._case_row(case_pk)
+        row.claimed_by = user
+        self.s.add(row)
+
+    def add_decision(
+        self, *, case_pk: int, outcome: Outcome, agrees: bool | None, rationale: str, guideline: str,
+        note: str, decline_reason: DeclineReason | None, approved_portion: str | None, reviewer: str,
+        decided_at: datetime, seconds_spent: int | None,
+    ) -> Decision:
+        row = DecisionRow(
+            case_pk=case_pk, outcome=outcome.value, agrees_with_nurse=agrees, rationale=rationale,
+            guideline=guideline, note=note, decline_reason=decline_reason.value if decline_reason else None,
+            approved_portion=approved_portion, reviewer=reviewer, decided_at=decided_at,
+            seconds_spent=seconds_spent,
+        )
+        self.s.add(row)
+        self.s.flush()
+        return decision_from_row(row)
+
+    def undo_decision(self, decision_id: int) -> None:
+        self.s.execute(update(DecisionRow).where(col(DecisionRow.id) == decision_id).values(undone=True))
+
+    def add_call(self, *, case_pk: int, at: datetime, number: str, outcome: CallOutcome, note: str, reviewer: str) -> CallAttempt:
+        row = CallAttemptRow(case_pk=case_pk, at=at, number=number, outcome=outcome.value, note=note, reviewer=reviewer)
+        self.s.add(row)
+        self.s.flush()
+        return call_from_row(row)
+
+    def add_outbox(
+        self, *, case_pk: int, decision_id: int, message_id: str, mail_from: str,
+        recipients: Sequence[str], raw: bytes, state: OutboxState, not_before: datetime, now: datetime,
+    ) -> OutboxItem:
+        row = OutboxRow(
+            case_pk=case_pk, decision_id=decision_id, message_id=message_id, mail_from=mail_from,
+            recipients="\n".join(recipients), state=state.value, not_before=not_before, created_at=now, raw=raw,
+        )
+        self.s.add(row)
+        self.s.flush()
+        return outbox_from_row(row)
+
+    def claim_outbox_item(self, item_id: int, expected: OutboxState) -> bool:
+        """Compare-and-set to SENDING: two senders (TUI and `uq send`) never both send one item."""
+        res = self.s.execute(
+            update(OutboxRow)
+            .where(col(OutboxRow.id) == item_id, OutboxRow.state == expected.value)
+            .values(state=OutboxState.SENDING.value, attempts=OutboxRow.attempts + 1)
+        )
+        return bool(res.rowcount)  # type: ignore[attr-defined]
+
+    def set_outbox(self, item_id: int, *, state: OutboxState, not_before: datetime | None = None,
+                   last_error: str | None = None, sent_at: datetime | None = None) -> None:
+        values: dict[str, Any] = {"state": state.value, "last_error": last_error}
+        if not_before is not None:
+            values["not_before"] = not_before
+        if sent_at is not None:
+            values["sent_at"] = sent_at
+        self.s.execute(update(OutboxRow).where(col(OutboxRow.id) == item_id).values(**values))
+
+    def set_sent_copy_saved(self, item_id: int) -> None:
+        self.s.execute(update(OutboxRow).where(col(OutboxRow.id) == item_id).values(sent_copy_saved=True))
+
+    def audit(self, *, at: datetime, actor: str, action: str, case_pk: int | None = None, detail: str = "") -> None:
+        """Append to the hash chain. Detail must never carry PHI (ids and outcomes only)."""
+        last = self.s.exec(select(AuditRow).order_by(col(AuditRow.id).desc()).limit(1).with_for_update()).first()
+        prev = last.hash if last else ""
+        h = audit_hash(prev, at, actor, action, case_pk, detail)
+        self.s.add(AuditRow(at=at, actor=actor, action=action, case_pk=case_pk, detail=detail, prev_hash=prev, hash=h))
+
+    def _case_row(self, case_pk: int) -> CaseRow:
+        row = self.s.get(CaseRow, case_pk)
+        if row is None:
+            raise StoreError(f"case #{case_pk} vanished from the store")
+        return row
+
+    # reads that also serve inside a transaction
+    def case(self, case_pk: int) -> Case:
+        return case_from_row(self._case_row(case_pk))
+
+    def active_decision(self, case_pk: int) -> Decision | None:
+        r = self.s.exec(
+            select(DecisionRow).where(DecisionRow.case_pk == case_pk, col(DecisionRow.undone).is_(False))
+            .order_by(col(DecisionRow.id).desc())
+        ).first()
+        return decision_from_row(r) if r else None
+
+    def outbox_for_decision(self, decision_id: int) -> OutboxItem | None:
+        r = self.s.exec(select(OutboxRow).where(OutboxRow.decision_id == decision_id)).first()
+        return outbox_from_row(r) if r else None
+
+
+def _without_identity(f: CaseFields) -> CaseFields:
+    from dataclasses import replace
+
+    return replace(f, case_id=None)
+
+
+# ---------------------------------------------------------------- the store
+
+
+@dataclass(frozen=True, slots=True)
+class QueueRow:
+    """The few columns the queue list shows: read as tuples, not entities (PERF_NOTES)."""
+
+    id: int
+    case_id: str
+    status: str
+    due_at: datetime | None
+    window_start: datetime | None
+    binding: str
+    urgency: str
+    review_type: str
+    client: str | None
+    service: str | None
+    nurse_recommendation: str
+    member_name: str | None
+    update_count: int
+    has_problems: bool
+    arrived_at: datetime
+    sender: str
+
+
+class Store:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str, *, create: bool = True) -> Store:
+        engine = db.make_engine(url)
+        if create:
+            db.init_schema(engine)
+        return cls(engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def tx(self) -> Iterator[Tx]:
+        try:
+            with Session(self.engine, expire_on_commit=False) as s:
+                yield Tx(s)
+                s.commit()
+        except OperationalError as exc:
+            raise StoreError(f"database error: {db._short(exc)}") from None
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        try:
+            with Session(self.engine, expire_on_commit=False) as s:
+                yield s
+        except OperationalError as exc:
+            raise StoreError(f"database error: {db._short(exc)}") from None
+
+    # ---- cases
+    def case(self, case_pk: int) -> Case | None:
+        with self.read() as s:
+            r = s.get(CaseRow, case_pk)
+            return case_from_row(r) if r else None
+
+    def find_cases(self, case_id: str) -> list[Case]:
+        """By the case ID the reviewer types (exact, then case-insensitive), or #pk."""
+        with self.read() as s:
+            if case_id.startswith("#") and case_id[1:].isdigit():
+                r = s.get(CaseRow, int(case_id[1:]))
+                return [case_from_row(r)] if r else []
+            rows = s.exec(select(CaseRow).where(CaseRow.case_id == case_id)).all()
+            if not rows:
+                rows = s.exec(select(CaseRow).where(func.lower(CaseRow.case_id) == case_id.lower())).all()
+            return [case_from_row(r) for r in rows]
+
+    def cases(self, *, open_only: bool = True) -> list[Case]:
+        with self.read() as s:
+            q = select(CaseRow)
+            if open_only:
+                q = q.where(CaseRow.status != CaseStatus.DECIDED.value)
+            q = q.order_by(col(CaseRow.due_at), col(CaseRow.urgency_rank), col(CaseRow.arrived_at), col(CaseRow.id))
+            return [case_from_row(r) for r in s.exec(q)]
+
+    def queue_rows(self, *, open_only: bool = True, limit: int | None = None) -> list[QueueRow]:
+        cols = (
+            CaseRow.id, CaseRow.case_id, CaseRow.status, CaseRow.due_at, CaseRow.window_start,
+            CaseRow.binding, CaseRow.urgency, CaseRow.review_type, CaseRow.client, CaseRow.service,
+            CaseRow.nurse_recommendation, CaseRow.member_name, CaseRow.update_count, CaseRow.problems,
+            CaseRow.arrived_at, CaseRow.sender,
+        )
+        q = select(*cols)
+        if open_only:
+            q = q.where(CaseRow.status != CaseStatus.DECIDED.value)
+        q = q.order_by(col(CaseRow.due_at), col(CaseRow.urgency_rank), col(CaseRow.arrived_at), col(CaseRow.id))
+        if limit:
+            q = q.limit(limit)
+        with self.read() as s:
+            out = []
+            for t in s.exec(q):
+                vals = list(t)
+                vals[13] = bool(vals[13])
+                out.append(QueueRow(*vals))
+            return out
+
+    def attachments(self, case_pk: int, *, with_data: bool = False) -> list[Attachment]:
+        with self.read() as s:
+            rows = s.exec(select(AttachmentRow).where(AttachmentRow.case_pk == case_pk).order_by(col(AttachmentRow.id)))
+            return [Attachment(r.filename, r.content_type, r.size, r.data if with_data else b"", r.text) for r in rows]
+
+    def body_text(self, case_pk: int) -> str:
+        with self.read() as s:
+            return s.exec(select(CaseRow.body_text).where(CaseRow.id == case_pk)).first() or ""
+
+    def raw_messages(self, *, case_pk: int | None = None, kinds: Sequence[str] = ()) -> list[RawMessageInfo]:
+        cols = [c for c in RawMessageRow.__table__.columns if c.name != "raw"]  # type: ignore[attr-defined]
+        q = select(*cols)
+        if case_pk is not None:
+            q = q.where(RawMessageRow.case_pk == case_pk)
+        if kinds:
+            q = q.where(col(RawMessageRow.kind).in_(list(kinds)))
+        q = q.order_by(col(RawMessageRow.id))
+        with self.read() as s:
+            return [
+                RawMessageInfo(t.id, t.mailbox, t.uid, t.kind, t.reason, t.sender, t.subject, t.message_id,
+                               t.internaldate, t.ingested_at, t.size, t.case_pk)
+                for t in s.execute(q)
+            ]
+
+    def raw_bytes(self, raw_pk: int) -> bytes:
+        with self.read() as s:
+            return s.exec(select(RawMessageRow.raw).where(RawMessageRow.id == raw_pk)).first() or b""
+
+    def first_raw_for_case(self, case_pk: int) -> bytes:
+        with self.read() as s:
+            r = s.exec(select(RawMessageRow.raw).where(RawMessageRow.case_pk == case_pk).order_by(col(RawMessageRow.id))).first()
+            return r or b""
+
+    def decisions(self, case_pk: int) -> list[Decision]:
+        with self.read() as s:
+            rows = s.exec(select(DecisionRow).where(DecisionRow.case_pk == case_pk).order_by(col(DecisionRow.id)))
+            return [decision_from_row(r) for r in rows]
+
+    def decisions_between(self, since: datetime | None, until: datetime | None) -> list[tuple[Decision, Case]]:
+        with self.read() as s:
+            q = select(DecisionRow, CaseRow).where(DecisionRow.case_pk == CaseRow.id, col(DecisionRow.undone).is_(False))
+            if since:
+                q = q.where(DecisionRow.decided_at >= since)
+            if until:
+                q = q.where(DecisionRow.decided_at < until)
+            return [(decision_from_row(d), case_from_row(c)) for d, c in s.exec(q.order_by(col(DecisionRow.decided_at)))]
+
+    def calls(self, case_pk: int) -> list[CallAttempt]:
+        with self.read() as s:
+            rows = s.exec(select(CallAttemptRow).where(CallAttemptRow.case_pk == case_pk).order_by(col(CallAttemptRow.at)))
+            return [call_from_row(r) for r in rows]
+
+    # ---- outbox
+    def outbox(self, *, states: Sequence[OutboxState] = ()) -> list[OutboxItem]:
+        with self.read() as s:
+            q = select(OutboxRow)
+            if states:
+                q = q.where(col(OutboxRow.state).in_([x.value for x in states]))
+            return [outbox_from_row(r) for r in s.exec(q.order_by(col(OutboxRow.id)))]
+
+    def outbox_due(self, now: datetime) -> list[OutboxItem]:
+        with self.read() as s:
+            q = select(OutboxRow).where(
+                col(OutboxRow.state).in_([OutboxState.HELD.value, OutboxState.QUEUED.value, OutboxState.FAILED.value]),
+                OutboxRow.not_before <= now,
+            )
+            return [outbox_from_row(r) for r in s.exec(q.order_by(col(OutboxRow.id)))]
+
+    def outbox_item(self, item_id: int) -> tuple[OutboxItem, str, bool]:
+        """(item, mail_from, sent_copy_saved)."""
+        with self.read() as s:
+            r = s.get(OutboxRow, item_id)
+            if r is None:
+                raise StoreError(f"outbox item {item_id} not found")
+            return outbox_from_row(r), r.mail_from, r.sent_copy_saved
+
+    def outbox_counts(self) -> dict[str, int]:
+        with self.read() as s:
+            rows = s.exec(select(OutboxRow.state, func.count()).group_by(OutboxRow.state))
+            return {state: n for state, n in rows}
+
+    def sent_without_copy(self) -> list[OutboxItem]:
+        with self.read() as s:
+            q = select(OutboxRow).where(OutboxRow.state == OutboxState.SENT.value, col(OutboxRow.sent_copy_saved).is_(False))
+            return [outbox_from_row(r) for r in s.exec(q)]
+
+    # ---- audit
+    def audit_entries(self, *, case_pk: int | None = None) -> list[AuditEntry]:
+        with self.read() as s:
+            q = select(AuditRow)
+            if case_pk is not None:
+                q = q.where(AuditRow.case_pk == case_pk)
+            return [audit_from_row(r) for r in s.exec(q.order_by(col(AuditRow.id)))]
+
+    def counts(self) -> dict[str, int]:
+        with self.read() as s:
+            open_n = s.exec(select(func.count()).select_from(CaseRow).where(CaseRow.status != "decided")).one()
+            all_n = s.exec(select(func.count()).select_from(CaseRow)).one()
+            raw_n = s.exec(select(func.count()).select_from(RawMessageRow)).one()
+            return {"open": int(open_n), "cases": int(all_n), "messages": int(raw_n)}
+
+    def search_case_pks(self, text: str, limit: int = 50) -> list[int]:
+        like = f"%{text.lower()}%"
+        with self.read() as s:
+            q = select(CaseRow.id).where(or_(
+                func.lower(CaseRow.case_id).like(like), func.lower(CaseRow.member_name).like(like),
+                func.lower(CaseRow.client).like(like), func.lower(CaseRow.service).like(like),
+            )).limit(limit)
+            return list(s.exec(q))
+
+
+def clock_of(binding: str) -> Clock:
+    return Clock(binding)
