@@ -1,0 +1,204 @@
+"""The MIME side of parsing: headers, text parts, attachments, charsets.
+
+compat32 with `get_payload(decode=True)` is used instead of policy.default: it is ~2.5x
+faster on case emails (PERF_NOTES.md) and never raises on the malformed headers that
+policy.default turns into exceptions.
+"""
+
+from __future__ import annotations
+
+import email
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.header import Header, decode_header
+from email.message import Message
+from email.policy import compat32
+from email.utils import getaddresses, parseaddr, parsedate_to_datetime
+
+from uq.domain import Attachment
+from uq.mail.html_text import html_to_text
+
+_MSGID_RE = re.compile(r"<[^<>\s]+>")
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_BROKEN = {
+    "NoBoundaryInMultipartDefect": "multipart without a boundary",
+    "StartBoundaryNotFoundDefect": "multipart boundary not found",
+}
+_CHARSET_ALIASES = {"utf8": "utf-8", "cp-1252": "cp1252", "latin1": "iso-8859-1",
+                    "us-ascii": "ascii", "unknown-8bit": "utf-8", "x-unknown": "utf-8"}
+
+
+class Unparseable(Exception):
+    """The message cannot be read at all; str() is the quarantine reason."""
+
+
+@dataclass(slots=True)
+class Mime:
+    msg: Message
+    plain: str | None = None
+    html: str | None = None
+    attachments: list[Attachment] = field(default_factory=list)
+
+
+def header_text(msg: Message, name: str) -> str:
+    """A decoded header value, '' when absent; raw 8-bit headers are read as UTF-8/cp1252."""
+    value: str | Header | None = msg.get(name)
+    if value is None:
+        return ""
+    return decode_value(value)
+
+
+def decode_value(value: str | Header) -> str:
+    try:
+        chunks = decode_header(value)
+    except Exception:
+        return _clean(str(value))
+    out: list[str] = []
+    for chunk, charset in chunks:
+        if isinstance(chunk, bytes):
+            out.append(decode_bytes(chunk, charset) or chunk.decode("latin-1"))
+        else:
+            out.append(chunk)
+    return _clean("".join(out))
+
+
+def _clean(text: str) -> str:
+    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return " ".join(text.replace("\x00", "").split())
+
+
+def decode_bytes(data: bytes, charset: str | None) -> str | None:
+    """Declared charset first, then UTF-8, then cp1252 (the usual mislabel); None if none fit."""
+    declared = (charset or "").strip().strip('"').lower()
+    tried: list[str] = []
+    for cs in (_CHARSET_ALIASES.get(declared, declared), "utf-8", "cp1252"):
+        if not cs or cs in tried:
+            continue
+        tried.append(cs)
+        try:
+            return data.decode(cs)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return None
+
+
+def message_ids(value: str) -> tuple[str, ...]:
+    return tuple(_MSGID_RE.findall(value))
+
+
+def first_id(value: str) -> str | None:
+    ids = message_ids(value)
+    if ids:
+        return ids[0]
+    return value.strip() or None
+
+
+def address(value: str) -> tuple[str, str]:
+    """(display name, bare lower-case address)."""
+    try:
+        pairs = getaddresses([value])
+        name, addr = pairs[0] if pairs else parseaddr(value)
+    except Exception:
+        return "", ""
+    return " ".join(name.split()), addr.strip().lower()
+
+
+def header_date(msg: Message) -> datetime | None:
+    raw = header_text(msg, "Date")
+    if not raw:
+        return None
+    try:
+        when = parsedate_to_datetime(raw)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
+def load(raw: bytes) -> Message:
+    if not raw.strip():
+        raise Unparseable("broken MIME: empty message")
+    msg = email.message_from_bytes(raw, policy=compat32)
+    if not msg.keys():
+        raise Unparseable("broken MIME: no header block")
+    return msg
+
+
+def split_parts(msg: Message) -> Mime:
+    out = Mime(msg)
+    _walk(msg, out, depth=0)
+    return out
+
+
+def _walk(part: Message, out: Mime, depth: int) -> None:
+    if depth > 20:
+        raise Unparseable("broken MIME: parts nested too deep")
+    for defect in part.defects:
+        reason = _BROKEN.get(type(defect).__name__)
+        if reason is not None:
+            raise Unparseable(f"broken MIME: {reason}")
+    ctype = part.get_content_type()
+    if part.is_multipart():
+        if ctype == "message/rfc822":
+            out.attachments.append(_attachment(part, len(out.attachments)))
+            return
+        payload = part.get_payload()
+        if isinstance(payload, list):
+            for sub in payload:
+                if isinstance(sub, Message):
+                    _walk(sub, out, depth + 1)
+        return
+    disposition = (part.get("Content-Disposition") or "").split(";")[0].strip().lower()
+    filename = part.get_filename()
+    is_body = ctype in ("text/plain", "text/html") and disposition != "attachment" and not filename
+    if is_body and ((ctype == "text/plain" and out.plain is None) or
+                    (ctype == "text/html" and out.html is None)):
+        text = _text_of(part)
+        if ctype == "text/plain":
+            out.plain = text
+        else:
+            out.html = html_to_text(text)
+        return
+    if is_body:
+        return  # a second alternative of the same kind: nothing the first did not say
+    out.attachments.append(_attachment(part, len(out.attachments)))
+
+
+def _text_of(part: Message) -> str:
+    data = part.get_payload(decode=True)
+    if not isinstance(data, bytes):
+        data = b""
+    cte = (part.get("Content-Transfer-Encoding") or "").strip().lower()
+    if cte == "base64" and not data.strip() and str(part.get_payload()).strip():
+        raise Unparseable("undecodable body: invalid base64")
+    text = decode_bytes(data, part.get_content_charset())
+    if text is None:
+        raise Unparseable("undecodable body: charset")
+    if "\x00" in text or len(_CONTROL_RE.findall(text)) > max(8, len(text) // 20):
+        raise Unparseable("undecodable body: binary data in a text part")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _attachment(part: Message, index: int) -> Attachment:
+    ctype = part.get_content_type()
+    name = ""
+    try:
+        raw_name = part.get_filename()
+    except Exception:
+        raw_name = None
+    if raw_name:
+        name = decode_value(raw_name)
+    if ctype == "message/rfc822":
+        inner = part.get_payload(0) if isinstance(part.get_payload(), list) else None
+        try:
+            data = inner.as_bytes() if isinstance(inner, Message) else b""
+        except Exception:
+            data = b""
+        name = name or f"message-{index + 1}.eml"
+    else:
+        payload = part.get_payload(decode=True)
+        data = payload if isinstance(payload, bytes) else b""
+    if not name:
+        ext = {"application/pdf": ".pdf", "text/plain": ".txt", "text/html": ".html"}.get(ctype, "")
+        name = f"attachment-{index + 1}{ext}"
+    return Attachment(filename=name, content_type=ctype, size=len(data), data=data)

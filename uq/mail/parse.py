@@ -1,0 +1,286 @@
+"""Raw nurse case email -> ParsedEmail (CASE_EMAIL.md is the contract).
+
+Pure and total: no IO, no logging, and no exception escapes. Whatever cannot be read at
+all is QUARANTINE with a reason, so the sync can keep the raw bytes and lose nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import datetime
+from email.message import Message
+from zoneinfo import ZoneInfo
+
+from uq.config import ParseConfig
+from uq.domain import (
+    Attachment,
+    CaseFields,
+    MessageKind,
+    NurseRecommendation,
+    ParsedEmail,
+    ReviewType,
+    Urgency,
+)
+from uq.mail import values
+from uq.mail.dates import parse_when
+from uq.mail.labels import Found, LabelTable, build_table, extract, keeps_label_prefix
+from uq.mail.mime import (
+    Unparseable,
+    address,
+    first_id,
+    header_date,
+    header_text,
+    load,
+    message_ids,
+    split_parts,
+)
+from uq.mail.pdf_text import pdf_text
+
+__all__ = ["parse_email"]
+
+_MIN_FIELDS_WITHOUT_ID = 3
+_PREFIX_RE = re.compile(r"^(?:\s*(?:re|fwd?|aw|sv|antw)\s*(?:\[\d+\])?\s*:\s*)+", re.I)
+_SUBJECT_ID_RE = re.compile(
+    r"\b(?:case|ref(?:erence)?|review\s+id|auth(?:orization)?)\b\.?\s*"
+    r"(?:#|no\.?|num(?:ber)?\.?|id)?\s*[:#]?\s*"
+    r"(?P<id>[A-Za-z0-9][A-Za-z0-9_.\-/]*\d[A-Za-z0-9_.\-/]*)",
+    re.I,
+)
+_OOO_RE = re.compile(r"\b(?:out of (?:the )?office|automatic reply|auto[- ]?reply|"
+                     r"autoreply|away from (?:the )?office|on vacation)\b", re.I)
+_BOUNCE_SENDERS = ("mailer-daemon@", "postmaster@")
+_NPI_RE = re.compile(r"^\d{10}$")
+
+
+def parse_email(raw: bytes, *, tz: ZoneInfo, parse: ParseConfig | None = None,
+                extract_pdf_text: bool = True) -> ParsedEmail:
+    """Never raises: anything unexpected is QUARANTINE with a short reason."""
+    try:
+        return _parse(bytes(raw), tz, parse or ParseConfig(), extract_pdf_text)
+    except Exception as exc:
+        return ParsedEmail(kind=MessageKind.QUARANTINE, fields=CaseFields(),
+                           reason=f"parser error: {type(exc).__name__}",
+                           content_hash=_raw_hash(raw))
+
+
+def _raw_hash(raw: object) -> str:
+    try:
+        data = bytes(raw)  # type: ignore[call-overload]
+    except Exception:
+        data = b""
+    body = re.split(rb"\r?\n\r?\n", data, maxsplit=1)[-1]
+    return hashlib.sha256(body).hexdigest()
+
+
+def _parse(raw: bytes, tz: ZoneInfo, cfg: ParseConfig, with_pdf: bool) -> ParsedEmail:
+    try:
+        msg = load(raw)
+    except Unparseable as exc:
+        return ParsedEmail(kind=MessageKind.QUARANTINE, fields=CaseFields(), reason=str(exc),
+                           content_hash=_raw_hash(raw))
+    head = _headers(msg)
+    try:
+        mime = split_parts(msg)
+    except Unparseable as exc:
+        return replace(head, kind=MessageKind.QUARANTINE, reason=str(exc),
+                       content_hash=_raw_hash(raw))
+    if with_pdf:
+        mime.attachments = [_with_text(a) for a in mime.attachments]
+    attachments = tuple(mime.attachments)
+    table = _table(cfg, head.sender)
+
+    body = mime.plain if mime.plain is not None else ""
+    found = extract(body, table) if body.strip() else {}
+    if not found and mime.html is not None:
+        html_found = extract(mime.html, table)
+        if html_found or not body.strip():
+            body, found = mime.html, html_found
+    for att in attachments:
+        if att.text and att.content_type == "application/pdf":
+            for name, item in extract(att.text, table).items():
+                found.setdefault(name, item)
+
+    fields, problems = _fields(found, head.subject, tz)
+    result = replace(head, fields=fields, problems=problems, body_text=body.strip("\n"),
+                     attachments=attachments, content_hash=_content_hash(body, attachments))
+
+    not_case = _not_case_reason(msg, head)
+    if not_case is not None:
+        return replace(result, kind=MessageKind.NOT_CASE, reason=not_case, problems=())
+    if fields.case_id is None and len(found) < _MIN_FIELDS_WITHOUT_ID:
+        if head.in_reply_to or head.references:
+            reason = "reply without case fields"
+        elif msg.get("List-Unsubscribe") or msg.get("List-Id") or _precedence(msg) in (
+            "bulk", "list", "junk"):
+            reason = "newsletter or list mail: no case fields"
+        else:
+            reason = "no case fields"
+        return replace(result, kind=MessageKind.NOT_CASE, reason=reason, problems=())
+    return replace(result, kind=MessageKind.CASE)
+
+
+def _headers(msg: Message) -> ParsedEmail:
+    sender_name, sender = address(header_text(msg, "From"))
+    _, reply_to = address(header_text(msg, "Reply-To"))
+    return ParsedEmail(
+        kind=MessageKind.QUARANTINE,
+        fields=CaseFields(),
+        message_id=first_id(header_text(msg, "Message-ID")),
+        in_reply_to=first_id(header_text(msg, "In-Reply-To")),
+        references=message_ids(header_text(msg, "References")),
+        sender=sender,
+        sender_name=sender_name,
+        reply_to=reply_to or None,
+        subject=header_text(msg, "Subject"),
+        date=header_date(msg),
+    )
+
+
+def _precedence(msg: Message) -> str:
+    return header_text(msg, "Precedence").lower()
+
+
+def _not_case_reason(msg: Message, head: ParsedEmail) -> str | None:
+    auto = header_text(msg, "Auto-Submitted").lower()
+    if auto and auto != "no":
+        return f"auto-reply (Auto-Submitted: {auto})"
+    for name in ("X-Autoreply", "X-Autorespond", "X-Autoresponder"):
+        if msg.get(name) is not None:
+            return f"auto-reply ({name})"
+    if _precedence(msg) == "auto_reply":
+        return "auto-reply (Precedence: auto_reply)"
+    if msg.get_content_type() == "multipart/report":
+        return "delivery failure (multipart/report)"
+    if head.sender.startswith(_BOUNCE_SENDERS):
+        return f"delivery failure ({head.sender.split('@')[0]})"
+    if _OOO_RE.search(_PREFIX_RE.sub("", head.subject)):
+        return "out-of-office reply"
+    return None
+
+
+def _table(cfg: ParseConfig, sender: str) -> LabelTable:
+    extra: list[Mapping[str, list[str]]] = [cfg.aliases]
+    domain = sender.rpartition("@")[2]
+    for key, mapping in cfg.sender.items():
+        k = key.strip().lower().lstrip("@")
+        if k and (k in (sender, domain) or domain.endswith("." + k)):
+            extra.append(mapping)
+    return build_table(extra)
+
+
+def _with_text(att: Attachment) -> Attachment:
+    is_pdf = att.content_type == "application/pdf" or att.filename.lower().endswith(".pdf")
+    if not is_pdf or not att.data:
+        return att
+    return replace(att, text=pdf_text(att.data))
+
+
+def _content_hash(body: str, attachments: tuple[Attachment, ...]) -> str:
+    """Whitespace-insensitive, so a re-send through another relay still matches."""
+    lines = (" ".join(line.split()) for line in body.replace("\r", "\n").split("\n"))
+    h = hashlib.sha256("\n".join(line for line in lines if line).encode("utf-8", "replace"))
+    for att in attachments:
+        h.update(b"\n" + hashlib.sha256(att.data).hexdigest().encode())
+    return h.hexdigest()
+
+
+def _subject_case_id(subject: str) -> str | None:
+    m = _SUBJECT_ID_RE.search(subject)
+    return m.group("id").rstrip(".-/") if m else None
+
+
+def _case_id(value: str) -> str | None:
+    token = value.split()[0] if value.split() else ""
+    token = token.strip(".,;:()[]#")
+    return token or None
+
+
+def _fields(found: dict[str, Found], subject: str, tz: ZoneInfo
+            ) -> tuple[CaseFields, tuple[str, ...]]:
+    problems: list[str] = []
+    text: dict[str, str] = {}
+    for name, item in found.items():
+        value = item.value()
+        if value and keeps_label_prefix(item.alias) and not value.lower().startswith(item.alias):
+            label = {"interqual": "InterQual", "icd-10": "ICD-10"}.get(item.alias,
+                                                                       item.alias.upper())
+            value = f"{label} {value}"
+        if value:
+            text[name] = value
+
+    plain = _PREFIX_RE.sub("", subject)
+    case_id = _case_id(text["case_id"]) if "case_id" in text else None
+    case_id = case_id or _subject_case_id(plain)
+    if case_id is None:
+        problems.append("case_id: not found")
+
+    review_type = ReviewType.UNKNOWN
+    if "review_type" in text:
+        review_type = values.review_type(text["review_type"])
+        if review_type is ReviewType.UNKNOWN:
+            problems.append(f"review_type: unrecognised {text['review_type']!r}")
+
+    urgency = Urgency.UNKNOWN
+    if "urgency" in text:
+        urgency = values.urgency(text["urgency"], flag_label=found["urgency"].alias == "expedited")
+        if urgency is Urgency.UNKNOWN:
+            problems.append(f"urgency: unrecognised {text['urgency']!r}")
+    if urgency is Urgency.UNKNOWN and plain:
+        without_id = plain.replace(case_id, " ") if case_id else plain
+        urgency = values.urgency(without_id)
+
+    received_at = _date(text, "received_at", tz, problems, end_of_day=False)
+    due_at = _date(text, "due_at", tz, problems, end_of_day=True)
+
+    recommendation, rec_text = NurseRecommendation.UNKNOWN, None
+    if "nurse_recommendation" in text:
+        recommendation, rec_text = values.recommendation(text["nurse_recommendation"])
+        if recommendation is NurseRecommendation.UNKNOWN:
+            problems.append("nurse_recommendation: names no outcome")
+
+    npi = text.get("provider_npi")
+    if npi is not None and not _NPI_RE.match(npi):
+        problems.append(f"provider_npi: not 10 digits {npi!r}")
+
+    fields = CaseFields(
+        case_id=case_id,
+        review_type=review_type,
+        urgency=urgency,
+        received_at=received_at,
+        due_at=due_at,
+        client=text.get("client"),
+        member_name=text.get("member_name"),
+        member_dob=text.get("member_dob"),
+        member_id=text.get("member_id"),
+        requesting_provider=text.get("requesting_provider"),
+        provider_phone=text.get("provider_phone"),
+        provider_npi=npi,
+        facility=text.get("facility"),
+        diagnosis=text.get("diagnosis"),
+        service=text.get("service"),
+        dates_of_service=text.get("dates_of_service"),
+        guideline=text.get("guideline"),
+        criteria_met=text.get("criteria_met"),
+        criteria_not_met=text.get("criteria_not_met"),
+        clinical_summary=text.get("clinical_summary"),
+        nurse_assessment=text.get("nurse_assessment"),
+        nurse_recommendation=recommendation,
+        nurse_recommendation_text=rec_text,
+        nurse_name=text.get("nurse_name"),
+        question=text.get("question"),
+    )
+    return fields, tuple(problems)
+
+
+def _date(text: dict[str, str], name: str, tz: ZoneInfo, problems: list[str], *,
+          end_of_day: bool) -> datetime | None:
+    value = text.get(name)
+    if value is None:
+        return None
+    when = parse_when(value, tz, end_of_day=end_of_day)
+    if when is None:
+        problems.append(f"{name}: unreadable date {value!r}")
+    return when

@@ -1,0 +1,79 @@
+"""Free-text values into the domain's small vocabularies.
+
+Senders write "Prospective (pre-service)", "EXPEDITED", "Deny - not yet tried 6 weeks";
+the queue needs an enum plus whatever explanation followed it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from uq.domain import NurseRecommendation, ReviewType, Urgency
+
+_REVIEW_TYPES: tuple[tuple[re.Pattern[str], ReviewType], ...] = (
+    (re.compile(r"\bretro(?:spective)?\b|\bpost[- ]?service\b", re.I), ReviewType.RETROSPECTIVE),
+    (re.compile(r"\bconcurrent\b|\bcontinued[- ]stay\b", re.I), ReviewType.CONCURRENT),
+    (re.compile(r"\bprospective\b|\bpre[- ]?service\b|\bprior[- ]?auth(?:orization)?\b"
+                r"|\bpre[- ]?(?:auth|cert)", re.I), ReviewType.PROSPECTIVE),
+)
+
+_STANDARD_RE = re.compile(r"\bstandard\b|\broutine\b|\bnon[- ]?urgent\b|\bnot urgent\b", re.I)
+_URGENT_RE = re.compile(r"\bexpedited\b|\burgent\b|\bstat\b|\brush\b", re.I)
+_YES_RE = re.compile(r"^(?:y|yes|true|x)\b", re.I)
+_NO_RE = re.compile(r"^(?:n|no|false)\b", re.I)
+
+_OUTCOME_RE = re.compile(
+    r"\b(?P<partial>partial(?:ly)?(?:[- ]approv\w*)?|modif(?:y|ied|ication))\b"
+    r"|\b(?P<deny>den(?:y|ied|ial)|not[- ]certif\w*|non[- ]?cert\w*|adverse)\b"
+    r"|\b(?P<approve>approv\w*|certif(?:y|ied)|meets criteria)\b"
+    r"|\b(?P<pend>pend(?:ed|ing)?|hold)\b",
+    re.I,
+)
+_LEAD_RE = re.compile(r"^[\s\-\u2013\u2014:;,.()/]+")
+
+
+def review_type(text: str) -> ReviewType:
+    for pattern, kind in _REVIEW_TYPES:
+        if pattern.search(text):
+            return kind
+    return ReviewType.UNKNOWN
+
+
+def urgency(text: str, *, flag_label: bool = False) -> Urgency:
+    """flag_label: the label was "Expedited", so the value may be a bare yes/no."""
+    if flag_label:
+        if _YES_RE.match(text.strip()):
+            return Urgency.URGENT
+        if _NO_RE.match(text.strip()):
+            return Urgency.STANDARD
+    if _STANDARD_RE.search(text):
+        return Urgency.STANDARD
+    if _URGENT_RE.search(text):
+        return Urgency.URGENT
+    return Urgency.UNKNOWN
+
+
+def recommendation(text: str) -> tuple[NurseRecommendation, str | None]:
+    """The outcome named first (a "partial" anywhere before the reason wins), and the reason."""
+    m = _OUTCOME_RE.search(text)
+    if m is None:
+        return NurseRecommendation.UNKNOWN, text.strip() or None
+    kind = m.lastgroup or ""
+    head_end = m.end()
+    # "Approve partially", "Partial approval": swallow adjacent outcome words as one phrase.
+    while True:
+        gap = text[head_end : head_end + 1]
+        nxt = _OUTCOME_RE.match(text, head_end + 1) if gap and gap in " -" else None
+        if nxt is None:
+            break
+        if nxt.lastgroup == "partial":
+            kind = "partial"
+        head_end = nxt.end()
+    outcome = {
+        "partial": NurseRecommendation.PARTIAL,
+        "deny": NurseRecommendation.DENY,
+        "approve": NurseRecommendation.APPROVE,
+        "pend": NurseRecommendation.PEND,
+    }.get(kind, NurseRecommendation.UNKNOWN)
+    rest = _LEAD_RE.sub("", text[head_end:]).strip()
+    return outcome, rest or None
