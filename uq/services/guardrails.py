@@ -1,0 +1,235 @@
+"""Rules a decision must pass before it is saved, and the nurse-agreement fact.
+
+Pure functions, no IO: the CLI, the TUI and the review service all call the same code, so
+a denial that the CLI refuses is refused in the TUI too. Refusals raise GuardrailError
+(one line, never echoing the rationale back: it may hold PHI). Text that reads as
+treatment advice is not refused but returned as warnings, because a human must judge it:
+the caller asks for confirmation (CLI --force) or raises GuardrailWarning.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from uq.domain import DeclineReason, NurseRecommendation, Outcome
+from uq.errors import GuardrailError
+
+MIN_RATIONALE_WORDS = 8
+MIN_SUBSTANTIVE_WORDS = 3
+
+# ------------------------------------------------------------------ boilerplate
+
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
+# Phrases that say nothing about this patient. Matched on normalised text (lower case,
+# punctuation turned to spaces, whitespace collapsed), so "Doesn't meet MCG/InterQual."
+# becomes "doesn t meet mcg interqual".
+_BOILERPLATE_PHRASES = (
+    r"(?:does|do|did|doesn t|doesnt|don t|didn t|didnt)\s+not\s+meets?",
+    r"(?:doesn t|doesnt|didn t|didnt|don t)\s+meets?",
+    r"fails?\s+to\s+meet",
+    r"failed\s+to\s+meet",
+    r"not\s+meeting",
+    r"criteria\s+(?:not|were\s+not|are\s+not|was\s+not|is\s+not)\s+met",
+    r"(?:not\s+)?medically\s+(?:necessary|indicated|appropriate)",
+    r"not\s+(?:clinically\s+)?(?:indicated|appropriate|supported|justified|warranted)",
+    r"no\s+medical\s+necessity",
+    r"(?:as|see)\s+(?:noted\s+|stated\s+|per\s+)?(?:above|below|nurse\s+review|nurse\s+notes?|notes?|attached|rn\s+review)",
+    r"per\s+(?:the\s+)?(?:guidelines?|criteria|policy|mcg|interqual|nurse|rn|review)",
+    r"(?:i\s+)?agree\s+with\s+(?:the\s+)?(?:nurse|rn|reviewer|assessment|recommendation)",
+    r"insufficient\s+(?:documentation|information|clinical\s+information|records?)",
+    r"not\s+(?:covered|approved|supported)",
+    r"at\s+this\s+time",
+    r"n\s+a",
+)
+_BOILERPLATE_RE = re.compile(r"\b(?:" + "|".join(_BOILERPLATE_PHRASES) + r")\b")
+
+# Words that carry no patient-specific content on their own.
+_FILLER = frozenset(
+    _words(
+        "a an the and or but as is are was were be been this that these those it its of for "
+        "to in on at by with per from i we my our "
+        "request requested requests service services procedure case patient member pt "
+        "criteria criterion guideline guidelines policy mcg interqual milliman plan "
+        "nurse rn reviewer review physician "
+        "meet meets met not does do did doesn don didn t no none na n "
+        "medically necessary necessity indicated denied deny denial approved approve partial "
+        "therapy treatment care clinical documentation information records "
+        "above below see noted stated attached therefore thus so also please"
+    )
+)
+
+# A guideline that names no source document at all.
+_GUIDELINE_FILLER = frozenset(
+    _words(
+        "mcg interqual milliman guideline guidelines criteria criterion policy policies plan "
+        "medical per see above below the n a na none tbd unknown nurse rn review as noted "
+        "standard standards"
+    )
+)
+
+
+def normalise(text: str) -> str:
+    """Lower case, punctuation to spaces, whitespace collapsed: how boilerplate is compared."""
+    return " ".join(re.sub(r"[^\w]+", " ", text.lower()).split())
+
+
+def _substantive_words(text: str) -> list[str]:
+    stripped = _BOILERPLATE_RE.sub(" ", normalise(text))
+    return [w for w in stripped.split() if w not in _FILLER]
+
+
+def is_boilerplate(rationale: str) -> bool:
+    """True when, once stock phrases and filler are removed, almost nothing is left."""
+    return len(_substantive_words(rationale)) < MIN_SUBSTANTIVE_WORDS
+
+
+def _names_a_source(guideline: str) -> bool:
+    return any(w not in _GUIDELINE_FILLER for w in normalise(guideline).split())
+
+
+# ------------------------------------------------------------------ treatment advice
+
+# Verbs of changing someone's treatment. Only the base / -ing forms are matched where the
+# past tense would describe history ("was switched to", "was discontinued").
+_VERBS = _words(
+    "prescribe start stop give add order try treat increase decrease reduce switch "
+    "discontinue taper titrate begin initiate"
+)
+_VERBS_ING = _words(
+    "prescribing starting stopping giving adding ordering trying treating increasing "
+    "decreasing reducing switching discontinuing tapering titrating beginning initiating"
+)
+_CHANGE = "(?:" + "|".join(_VERBS) + ")"
+_CHANGE_ING = "(?:" + "|".join(_VERBS_ING) + ")"
+_PRONOUN = r"(?:the\s+patient|the\s+member|patient|member|him|her|them|pt)"
+
+_ADVICE_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
+    re.compile(p, re.IGNORECASE)
+    for p in (
+        # "you should prescribe", "the provider should switch"
+        rf"\b(?:you|they|the\s+(?:treating\s+|attending\s+|requesting\s+)?(?:provider|physician|doctor|surgeon|team))\s+(?:should|must|ought\s+to|need\s+to)\s+(?:consider\s+)?{_CHANGE}\b",
+        # "I would prescribe", "I'd start", "we would add"
+        rf"\b(?:i|we)\s*(?:would|'d)\s+(?:\w+\s+)?{_CHANGE}\b(?!\s+that\b)",
+        # "I recommend starting", "suggest a trial of", "recommend that the patient start"
+        rf"\b(?:recommend|recommends|suggest|suggests|advise|advises|encourage)\s+(?:{_CHANGE_ING}|a\s+(?:trial|course)\s+of|treatment\s+with|that\s+(?:you|{_PRONOUN})\s+(?:should\s+)?(?:{_CHANGE}|take|receive|undergo))\b",
+        # "consider adding", "consider a trial of", "consider referral to"
+        rf"\bconsider\s+(?:{_CHANGE_ING}|a\s+(?:trial|course)\s+of|referral\s+to|referring)\b",
+        # "increase the dose", "reduce the metformin dosage"
+        r"\b(?:increase|decrease|reduce|raise|lower|titrate|taper|double|halve|adjust)\s+(?:the\s+|his\s+|her\s+|their\s+)?(?:[\w-]+\s+)?(?:dose|doses|dosage|dosing)\b",
+        # "switch to", "switch the patient to"
+        rf"\bswitch(?:\s+{_PRONOUN})?\s+(?:over\s+)?to\b",
+        # "discontinue" (but not the coverage or the authorization)
+        r"\bdiscontinue\b(?!\s+(?:the\s+)?(?:coverage|benefits?|authori[sz]ation|review|case|request))",
+        # "start the patient on", "put her on", "place him on"
+        rf"\b(?:start|put|place|begin|restart)\s+{_PRONOUN}\s+on\b",
+        # "should be treated with", "should be started on"
+        r"\bshould\s+be\s+(?:treated|started|switched|given|prescribed|placed|put|tapered|titrated)\s+(?:with|on|to)\b",
+        # "the patient should take / try / start / undergo"
+        rf"\b{_PRONOUN}\s+should\s+(?:take|try|start|stop|begin|receive|undergo|use|switch|increase|decrease)\b",
+    )
+)
+
+# A phrase that only reports what was requested or planned is not advice: "the request to
+# increase the dose", "the provider plans to switch to ...".
+_REPORTED_RE = re.compile(
+    r"(?:request(?:s|ed)?|requesting|ask(?:s|ed)?|asking|propos(?:al|ed|es)|plans?|planned|"
+    r"wish(?:es)?|wants?|intends?|intention|order(?:ed)?)\s+(?:is\s+|was\s+)?(?:to|for)\s+"
+    r"(?:(?:a|an|the)\s+)?$",
+    re.IGNORECASE,
+)
+
+
+def advice_warnings(text: str) -> list[str]:
+    """One warning per phrase that reads as treatment advice, in the order found."""
+    found: list[tuple[int, str]] = []
+    seen: set[str] = set()
+    text = text.replace("\u2019", "'")  # typographic apostrophe: "I\u2019d start"
+    for pattern in _ADVICE_PATTERNS:
+        for m in pattern.finditer(text):
+            if _REPORTED_RE.search(text[max(0, m.start() - 40) : m.start()]):
+                continue
+            phrase = " ".join(m.group(0).split())
+            key = phrase.lower()
+            if key in seen:
+                continue
+            seen.add(key)
+            found.append((m.start(), phrase))
+    found.sort()
+    return [
+        f'"{phrase}" reads as treatment advice: a determination is about coverage, not care'
+        for _, phrase in found
+    ]
+
+
+# ------------------------------------------------------------------ the rules
+
+_NOUN = {Outcome.DENY: "a denial", Outcome.PARTIAL: "a partial approval"}
+
+
+def check_decision(
+    outcome: Outcome,
+    *,
+    rationale: str,
+    guideline: str,
+    approved_portion: str | None,
+    decline_reason: DeclineReason | None,
+    note: str = "",
+) -> list[str]:
+    """Raise GuardrailError for a decision that must not be sent; return advice warnings."""
+    if outcome in _NOUN:
+        noun = _NOUN[outcome]
+        if not rationale.strip():
+            raise GuardrailError(
+                f"{noun} needs a rationale: say why, for this patient, in plain words"
+            )
+        if is_boilerplate(rationale):
+            raise GuardrailError(
+                f"{noun} needs a patient-specific rationale (stock phrases such as "
+                f"\"does not meet criteria\" alone are not accepted): say which criterion is "
+                f"not met and why"
+            )
+        words = len(normalise(rationale).split())
+        if words < MIN_RATIONALE_WORDS:
+            raise GuardrailError(
+                f"{noun} needs a fuller rationale ({words} words; at least "
+                f"{MIN_RATIONALE_WORDS}): say which criterion is not met and why"
+            )
+        if not guideline.strip() or not _names_a_source(guideline):
+            raise GuardrailError(
+                f'{noun} needs the guideline or criterion relied on, named with its source '
+                f'(e.g. "MCG A-0317 (27th ed.)")'
+            )
+    if outcome is Outcome.PARTIAL and not (approved_portion or "").strip():
+        raise GuardrailError('a partial approval needs what was approved (e.g. "3 of 6 visits")')
+    if outcome is Outcome.DECLINE and decline_reason is None:
+        raise GuardrailError(
+            "declining a case needs a reason: conflict of interest, outside specialty or other"
+        )
+    return list(_labelled(("rationale", rationale), ("note", note)))
+
+
+def _labelled(*texts: tuple[str, str]) -> Iterable[str]:
+    for label, text in texts:
+        for warning in advice_warnings(text):
+            yield f"{label}: {warning}"
+
+
+_AGREES = {
+    Outcome.APPROVE: NurseRecommendation.APPROVE,
+    Outcome.DENY: NurseRecommendation.DENY,
+    Outcome.PARTIAL: NurseRecommendation.PARTIAL,
+    Outcome.CALL_NEEDED: NurseRecommendation.PEND,
+}
+
+
+def agreement(outcome: Outcome, nurse: NurseRecommendation) -> bool | None:
+    """Whether the physician agrees with the nurse; None when the question does not arise
+    (a declined case, or a nurse recommendation the parser could not read)."""
+    if outcome is Outcome.DECLINE or nurse is NurseRecommendation.UNKNOWN:
+        return None
+    return _AGREES[outcome] is nurse
