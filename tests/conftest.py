@@ -1,0 +1,78 @@
+"""Shared fixtures: real servers on loopback (Dovecot, aiosmtpd, PostgreSQL), a fixed
+clock and an isolated uq home. The implementations live in tests/fixtures/."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+_ROOT = str(Path(__file__).resolve().parent.parent)
+if _ROOT not in sys.path:  # so tests can `from tests.fixtures... import ...`
+    sys.path.insert(0, _ROOT)
+
+from tests.fixtures.certs import TlsFiles, write_tls_files  # noqa: E402
+from tests.fixtures.dovecot import Dovecot, started_dovecot  # noqa: E402
+from tests.fixtures.env import UqHome, make_uq_home, write_config  # noqa: E402, F401
+from tests.fixtures.postgres import fresh_database  # noqa: E402
+from tests.fixtures.smtp import SmtpServer  # noqa: E402
+from uq.queue.clock import FixedClock  # noqa: E402
+
+FIXED_NOW = datetime(2026, 11, 29, 13, 30, tzinfo=UTC)
+
+
+@pytest.fixture(scope="session")
+def tls_files(tmp_path_factory: pytest.TempPathFactory) -> TlsFiles:
+    """The test CA (ca_file) and a localhost/127.0.0.1 server certificate signed by it."""
+    return write_tls_files(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture(scope="module")
+def dovecot() -> Iterator[Dovecot]:
+    """A private Dovecot shared by one test module (user reviewer / s3cret-pw)."""
+    d = started_dovecot()
+    try:
+        yield d
+    finally:
+        d.stop()
+
+
+@pytest.fixture
+def dovecot_fn() -> Iterator[Dovecot]:
+    """A private Dovecot for one test: for tests that kill it or break its mailboxes."""
+    d = started_dovecot()
+    try:
+        yield d
+    finally:
+        d.stop()
+
+
+@pytest.fixture
+def smtp_server(tls_files: TlsFiles) -> Iterator[SmtpServer]:
+    """aiosmtpd with STARTTLS + AUTH (reviewer / smtp-pw); `.messages` holds what it accepted."""
+    s = SmtpServer(tls_files)
+    s.start()
+    try:
+        yield s
+    finally:
+        s.stop()
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh PostgreSQL database URL (postgresql+psycopg://...), dropped afterwards."""
+    yield from fresh_database()
+
+
+@pytest.fixture
+def fixed_clock() -> FixedClock:
+    return FixedClock(FIXED_NOW)
+
+
+@pytest.fixture
+def uq_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[UqHome]:
+    """Isolated config/data dirs, no UQ_* secrets, cwd = tmp, a file keyring under tmp."""
+    yield from make_uq_home(tmp_path, monkeypatch)

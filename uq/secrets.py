@@ -1,0 +1,126 @@
+"""Where passwords and OAuth2 tokens come from; never from the TOML file.
+
+Order (DESIGN.md): the configured ``password_command`` when there is one, else
+UQ_IMAP_PASSWORD / UQ_SMTP_PASSWORD when set (a .env file works), else the keyring
+(service "uq", username "imap:<user>@<host>"). A command is run without a shell; its
+output is never shown, logged or put in an error message, only its first word is.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+from typing import Literal
+
+from uq.config import Config, ImapConfig, SmtpConfig
+from uq.errors import CredentialError
+
+Kind = Literal["imap", "smtp"]
+SERVICE = "uq"
+COMMAND_TIMEOUT = 30.0
+
+
+def _section(kind: Kind, cfg: Config) -> ImapConfig | SmtpConfig:
+    return cfg.imap if kind == "imap" else cfg.smtp
+
+
+def keyring_username(kind: Kind, cfg: Config) -> str:
+    sec = _section(kind, cfg)
+    return f"{kind}:{sec.username}@{sec.host}"
+
+
+def run_secret_command(argv: list[str], what: str) -> str:
+    """Run argv (no shell) and return its stripped stdout; what names the config key."""
+    name = Path(argv[0]).name if argv else "?"
+    try:
+        res = subprocess.run(
+            argv,
+            capture_output=True,
+            timeout=COMMAND_TIMEOUT,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
+    except FileNotFoundError:
+        raise CredentialError(f"{what}: command not found: {name}") from None
+    except subprocess.TimeoutExpired:
+        raise CredentialError(
+            f"{what}: {name} did not finish within {COMMAND_TIMEOUT:g}s"
+        ) from None
+    except OSError as exc:
+        raise CredentialError(f"{what}: cannot run {name}: {exc.strerror}") from None
+    if res.returncode != 0:
+        raise CredentialError(f"{what}: {name} failed (exit status {res.returncode})")
+    value = res.stdout.decode("utf-8", errors="replace").strip()
+    if not value:
+        raise CredentialError(f"{what}: {name} printed nothing")
+    return value
+
+
+def secret_for(kind: Kind, cfg: Config) -> str:
+    """The password for kind's server, or CredentialError saying how to provide one."""
+    sec = _section(kind, cfg)
+    if sec.password_command:
+        return run_secret_command(list(sec.password_command), f"{kind}.password_command")
+    env = os.environ.get(f"UQ_{kind.upper()}_PASSWORD")
+    if env:
+        return env
+    stored = _keyring_get(kind, cfg)
+    if stored:
+        return stored
+    raise CredentialError(
+        f"no {kind.upper()} password: set {kind}.password_command, UQ_{kind.upper()}_PASSWORD, "
+        f"or run `uq auth set {kind}`"
+    )
+
+
+def oauth2_token(kind: Kind, cfg: Config) -> str:
+    """A fresh access token from the configured oauth2_token_command."""
+    sec = _section(kind, cfg)
+    if not sec.oauth2_token_command:
+        raise CredentialError(f"no {kind.upper()} OAuth2 token: set {kind}.oauth2_token_command")
+    return run_secret_command(list(sec.oauth2_token_command), f"{kind}.oauth2_token_command")
+
+
+def store_password(kind: Kind, cfg: Config, password: str) -> None:
+    """Save a password in the keyring (``uq auth set``)."""
+    import keyring
+    import keyring.errors
+
+    if not password:
+        raise CredentialError("refusing to store an empty password")
+    if keyring_status() == "unavailable":
+        raise CredentialError(
+            f"no keyring available to store the {kind.upper()} password: "
+            f"set {kind}.password_command or UQ_{kind.upper()}_PASSWORD instead"
+        )
+    try:
+        keyring.set_password(SERVICE, keyring_username(kind, cfg), password)
+    except keyring.errors.KeyringError as exc:
+        raise CredentialError(
+            f"cannot store the {kind.upper()} password in the keyring: {exc}"
+        ) from None
+
+
+def keyring_status() -> str:
+    """The active keyring backend's name, or "unavailable" (for `uq doctor`)."""
+    try:
+        import keyring
+        import keyring.backends.fail
+
+        backend = keyring.get_keyring()
+    except Exception:
+        return "unavailable"
+    if isinstance(backend, keyring.backends.fail.Keyring):
+        return "unavailable"
+    return f"{type(backend).__module__}.{type(backend).__name__}"
+
+
+def _keyring_get(kind: Kind, cfg: Config) -> str | None:
+    try:
+        import keyring
+
+        value = keyring.get_password(SERVICE, keyring_username(kind, cfg))
+    except Exception:
+        return None
+    return value or None
