@@ -104,8 +104,14 @@ def compose_reply(
     to = (case.reply_to or case.sender or "").strip()
     if not to:
         raise SendError(f"case {case.case_id}: the case email has no address to reply to")
-    body = render_preview(case=case, decision=decision, calls=calls, reviewer=reviewer, tz=tz,
-                          template_dir=template_dir)
+    body = render_preview(
+        case=case,
+        decision=decision,
+        calls=calls,
+        reviewer=reviewer,
+        tz=tz,
+        template_dir=template_dir,
+    )
 
     msg = EmailMessage(policy=SMTP)
     msg["Subject"] = reply_subject(case.subject, case.case_id)
@@ -165,7 +171,11 @@ def reply_subject(subject: str, case_id: str) -> str:
 
 
 def _context(
-    *, case: Case, decision: Decision, calls: Sequence[CallAttempt], reviewer: ReviewerConfig,
+    *,
+    case: Case,
+    decision: Decision,
+    calls: Sequence[CallAttempt],
+    reviewer: ReviewerConfig,
     tz: ZoneInfo,
 ) -> dict[str, Any]:
     f = case.fields

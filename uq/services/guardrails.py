@@ -190,7 +190,7 @@ def check_decision(
         if is_boilerplate(rationale):
             raise GuardrailError(
                 f"{noun} needs a patient-specific rationale (stock phrases such as "
-                f"\"does not meet criteria\" alone are not accepted): say which criterion is "
+                f'"does not meet criteria" alone are not accepted): say which criterion is '
                 f"not met and why"
             )
         words = len(normalise(rationale).split())
@@ -201,7 +201,7 @@ def check_decision(
             )
         if not guideline.strip() or not _names_a_source(guideline):
             raise GuardrailError(
-                f'{noun} needs the guideline or criterion relied on, named with its source '
+                f"{noun} needs the guideline or criterion relied on, named with its source "
                 f'(e.g. "MCG A-0317 (27th ed.)")'
             )
     if outcome is Outcome.PARTIAL and not (approved_portion or "").strip():
