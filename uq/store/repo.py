@@ -11,7 +11,7 @@ import hashlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, update
@@ -348,10 +348,13 @@ class Tx:
         row.extension_reason = reason
         self.s.add(row)
 
-    def claim(self, case_pk: int, user: str | None) -> None:
-        row = self._case_row(case_pk)
-        row.claimed_by = user
-        self.s.add(row)
+    def claim(self, case_pk: int, user: str | None) -> bool:
+        """Compare-and-set: a case is claimed only if free (or already ours); None releases."""
+        q = update(CaseRow).where(col(CaseRow.id) == case_pk)
+        if user is not None:
+            q = q.where(or_(col(CaseRow.claimed_by).is_(None), CaseRow.claimed_by == user))
+        res = self.s.execute(q.values(claimed_by=user))
+        return bool(res.rowcount)  # type: ignore[attr-defined]
 
     def add_decision(
         self, *, case_pk: int, outcome: Outcome, agrees: bool | None, rationale: str, guideline: str,
@@ -389,12 +392,24 @@ class Tx:
         self.s.flush()
         return outbox_from_row(row)
 
-    def claim_outbox_item(self, item_id: int, expected: OutboxState) -> bool:
-        """Compare-and-set to SENDING: two senders (TUI and `uq send`) never both send one item."""
+    def claim_outbox_item(self, item_id: int, expected: OutboxState, *, now: datetime, lease_seconds: int = 120) -> bool:
+        """Compare-and-set to SENDING with a lease: two senders (the TUI and `uq send`) never
+        both send one item, and an item left SENDING by a killed sender is taken again
+        (once) when its lease runs out."""
         res = self.s.execute(
             update(OutboxRow)
-            .where(col(OutboxRow.id) == item_id, OutboxRow.state == expected.value)
-            .values(state=OutboxState.SENDING.value, attempts=OutboxRow.attempts + 1)
+            .where(col(OutboxRow.id) == item_id, OutboxRow.state == expected.value, col(OutboxRow.not_before) <= now)
+            .values(state=OutboxState.SENDING.value, attempts=OutboxRow.attempts + 1,
+                    not_before=now + timedelta(seconds=lease_seconds))
+        )
+        return bool(res.rowcount)  # type: ignore[attr-defined]
+
+    def undo_outbox_item(self, item_id: int, now: datetime) -> bool:
+        """Compare-and-set HELD → UNDONE, only while the hold lasts."""
+        res = self.s.execute(
+            update(OutboxRow)
+            .where(col(OutboxRow.id) == item_id, OutboxRow.state == OutboxState.HELD.value, col(OutboxRow.not_before) > now)
+            .values(state=OutboxState.UNDONE.value)
         )
         return bool(res.rowcount)  # type: ignore[attr-defined]
 
@@ -610,7 +625,9 @@ class Store:
     def outbox_due(self, now: datetime) -> list[OutboxItem]:
         with self.read() as s:
             q = select(OutboxRow).where(
-                col(OutboxRow.state).in_([OutboxState.HELD.value, OutboxState.QUEUED.value, OutboxState.FAILED.value]),
+                col(OutboxRow.state).in_([
+                    OutboxState.HELD.value, OutboxState.QUEUED.value, OutboxState.FAILED.value, OutboxState.SENDING.value,
+                ]),
                 OutboxRow.not_before <= now,
             )
             return [outbox_from_row(r) for r in s.exec(q.order_by(col(OutboxRow.id)))]

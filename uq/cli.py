@@ -1,0 +1,462 @@
+"""The command line: argument parsing and one error router, nothing else.
+
+Every command is a thin call into uq.services, imported lazily so `uq --help` and the
+TUI's first paint do not pay for SQLAlchemy. Any UqError becomes one line on stderr and
+its exit code; an unexpected exception becomes one line too (UQ_DEBUG=1 shows the trace).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from datetime import datetime, time, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from uq import __version__
+from uq.config import Config, load_config, resolve_config_path
+from uq.errors import UqError, UsageError
+
+if TYPE_CHECKING:
+    from uq.services.context import Context
+
+Handler = Callable[[argparse.Namespace, Config], int]
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but usage errors are one line and exit 2 like every other error."""
+
+    def error(self, message: str) -> NoReturn:
+        sys.stderr.write(f"uq: {message} (see `{self.prog} --help`)\n")
+        raise SystemExit(2)
+
+
+def _context(cfg: Config) -> Context:
+    from uq.services.context import Context
+
+    return Context.open(cfg)
+
+
+def _print_json(data: Any) -> None:
+    json.dump(data, sys.stdout, indent=2, ensure_ascii=False, default=str)
+    sys.stdout.write("\n")
+
+
+# ---------------------------------------------------------------- commands
+
+
+def cmd_run(args: argparse.Namespace, cfg: Config) -> int:
+    from uq.tui.launch import run_app
+
+    return run_app(cfg, demo=False)
+
+
+def cmd_demo(args: argparse.Namespace, cfg: Config) -> int:
+    from uq.tui.launch import run_app
+
+    return run_app(cfg, demo=True)
+
+
+def cmd_sync(args: argparse.Namespace, cfg: Config) -> int:
+    from uq.services import sync
+
+    ctx = _context(cfg)
+    if args.once:
+        print(sync.sync_once(ctx))
+        return 0
+    import threading
+
+    stop = threading.Event()
+
+    def on_state(state: str, detail: str) -> None:
+        if state in ("live", "polling", "offline"):
+            sys.stderr.write(f"{state}{': ' + detail if detail else ''}\n")
+
+    try:
+        sync.watch(ctx, stop, on_batch=lambda s: print(s, flush=True), on_state=on_state)
+    except KeyboardInterrupt:
+        stop.set()
+    return 0
+
+
+def cmd_queue(args: argparse.Namespace, cfg: Config) -> int:
+    from uq.queue.countdown import countdown_text, state_glyph
+    from uq.services import queries
+
+    ctx = _context(cfg)
+    items = queries.queue(ctx, include_closed=args.all)
+    if args.json:
+        _print_json([queries.queue_item_json(ctx, c, d) for c, d in items])
+        return 0
+    if not items:
+        print("queue empty")
+        return 0
+    for c, d in items:
+        left = f"{state_glyph(d.state)} {countdown_text(d.seconds_left)}" if c.status.is_open else "  done"
+        flags = ("U" if c.update_count else "-") + ("!" if c.problems else "-") + ("C" if c.status.value == "call_needed" else "-")
+        print(
+            f"{left:>10}  {c.fields.urgency.value[:3].upper():3}  {c.case_id:<18.18}  {flags}  "
+            f"{(c.fields.client or '')[:20]:<20}  {(c.fields.service or '')[:36]:<36}  {c.fields.nurse_recommendation.value}"
+        )
+    return 0
+
+
+def cmd_show(args: argparse.Namespace, cfg: Config) -> int:
+    from uq.services import queries, review
+
+    ctx = _context(cfg)
+    case = review.resolve_case(ctx, args.case_id)
+    if args.raw:
+        sys.stdout.buffer.write(ctx.store.first_raw_for_case(case.id))
+        return 0
+    review.open_case(ctx, case.id)
+    detail = queries.case_detail(ctx, case.id)
+    if args.json:
+        _print_json(queries.case_json(ctx, detail))
+        return 0
+    from uq.services.render import case_text
+
+    print(case_text(ctx, detail))
+    return 0
+
+
+def cmd_decide(args: argparse.Namespace, cfg: Config) -> int:
+    from uq.domain import DeclineReason, Outcome
+    from uq.services import review
+
+    ctx = _context(cfg)
+    case = review.resolve_case(ctx, args.case_id)
+    outcome = Outcome(args.outcome)
+    reason = DeclineReason(args.reason) if args.reason else (DeclineReason.OTHER if outcome is Outcome.DECLINE and args.rationale else None)
+    result = review.decide(
+        ctx, case.id, outcome, rationale=args.rationale or "", guideline=args.guideline or case.fields.guideline or "",
+        note=args.note or "", decline_reason=reason, approved_portion=args.approved, force=args.force,
+    )
+    for w in result.warnings:
+        sys.stderr.write(f"warning: {w} (confirmed with --force)\n")
+    hold = (result.outbox.not_before - ctx.clock()).total_seconds()
+    held = f", held {int(hold)}s (uq undo {case.case_id})" if result.outbox.state.value == "held" else ""
+    print(f"{case.case_id}: {outcome.value} saved; reply {result.outbox.message_id} queued{held}")
+    return 0
+
+
+def cmd_call(args: argparse.Namespace, cfg: Config) -> int:
+    from uq.domain import CallOutcome
+    from uq.services import review
+
+    if not args.attempt:
+        raise UsageError("uq call needs --attempt (log one peer-to-peer call attempt)")
+    ctx = _context(cfg)
+    case = review.resolve_case(ctx, args.case_id)
+    call = review.log_call(ctx, case.id, CallOutcome(args.outcome.replace("-", "_")), note=args.note or "", number=args.number)
+    print(f"{case.case_id}: call attempt logged ({call.outcome.value}, {call.number or 'no number'})")
+    return 0
+
+
+def cmd_send(args: argparse.Namespace, cfg: Config) -> int:
+    from uq.errors import SendError
+    from uq.services import outbox
+
+    ctx = _context(cfg)
+    outbox.retry_failed_now(ctx)
+    summary = outbox.send_due(ctx)
+    held = len([o for o in ctx.store.outbox(states=[]) if o.state.value == "held"])
+    if summary.failed:
+        raise SendError(f"{summary.errors[-1]} ({summary.failed} kept in the outbox, {summary.sent} sent)")
+    print(f"sent {summary.sent}" + (f", {held} still held" if held else ""))
+    return 0
+
+
+def cmd_outbox(args: argparse.Namespace, cfg: Config) -> int:
+    from uq.services import queries
+
+    ctx = _context(cfg)
+    items = ctx.store.outbox()
+    case_ids = {i.case_pk: (ctx.store.case(i.case_pk) or None) for i in items}
+    rows = [queries.outbox_json(ctx, i, c.case_id if (c := case_ids[i.case_pk]) else "?") for i in items]
+    if args.json:
+        _print_json(rows)
+        return 0
+    if not rows:
+        print("outbox empty")
+    for r in rows:
+        err = f"  {r['last_error']}" if r["state"] == "failed" and r["last_error"] else ""
+        print(f"{r['state']:<8} {r['case_id']:<18} {r['created_at']}  attempts {r['attempts']}{err}")
+    return 0
+
+
+def cmd_undo(args: argparse.Namespace, cfg: Config) -> int:
+    from uq.services import review
+
+    ctx = _context(cfg)
+    case = review.resolve_case(ctx, args.case_id)
+    d = review.undo(ctx, case.id)
+    print(f"{case.case_id}: {d.outcome.value} undone; nothing was sent")
+    return 0
+
+
+def cmd_quarantine(args: argparse.Namespace, cfg: Config) -> int:
+    ctx = _context(cfg)
+    kinds = ["quarantined", "not_case"] if args.all else ["quarantined"]
+    rows = [
+        {"id": m.id, "kind": m.kind, "reason": m.reason, "sender": m.sender, "subject": m.subject,
+         "uid": m.uid, "mailbox": m.mailbox, "message_id": m.message_id,
+         "received": (m.internaldate or m.ingested_at).isoformat(), "size": m.size}
+        for m in ctx.store.raw_messages(kinds=kinds)
+    ]
+    if args.json:
+        _print_json(rows)
+        return 0
+    if not rows:
+        print("nothing quarantined" + (" and no non-case mail" if args.all else ""))
+    for r in rows:
+        print(f"{r['kind']:<11} uid {r['uid']:<6} {r['sender'][:30]:<30} {r['subject'][:40]:<40} {r['reason'] or ''}")
+    return 0
+
+
+def cmd_claim(args: argparse.Namespace, cfg: Config) -> int:
+    from uq.services import team
+
+    ctx = _context(cfg)
+    case = team.claim(ctx, args.case_id, next_case=args.next)
+    print(f"{case.case_id}: claimed by {ctx.user}")
+    return 0
+
+
+def cmd_release(args: argparse.Namespace, cfg: Config) -> int:
+    from uq.services import team
+
+    ctx = _context(cfg)
+    case = team.release(ctx, args.case_id)
+    print(f"{case.case_id}: released")
+    return 0
+
+
+def _day(text: str | None, cfg: Config, *, end: bool = False) -> datetime | None:
+    if not text:
+        return None
+    try:
+        d = datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"not a date: {text!r} (use YYYY-MM-DD)") from None
+    if d.tzinfo is None:
+        if len(text) <= 10:
+            d = datetime.combine(d.date(), time.min, cfg.tz) + (timedelta(days=1) if end else timedelta())
+        else:
+            d = d.replace(tzinfo=cfg.tz)
+    return d
+
+
+def cmd_report(args: argparse.Namespace, cfg: Config) -> int:
+    from uq.services.report import build_report
+
+    ctx = _context(cfg)
+    rep = build_report(ctx, _day(args.since, cfg), _day(args.until, cfg, end=True))
+    earnings = rep.earnings(cfg.pay.per_case, cfg.pay.per_hour)
+    if args.csv:
+        w = csv.writer(sys.stdout)
+        w.writerow(["case_id", "client", "outcome", "agrees_with_nurse", "decided_at", "minutes_spent"])
+        for r in rep.rows:
+            w.writerow([r.case_id, r.client, r.outcome, r.agrees_with_nurse, r.decided_at.astimezone(cfg.tz).isoformat(), r.minutes_spent])
+        return 0
+    summary = {
+        "since": args.since, "until": args.until, "decisions": len(rep.rows), "by_outcome": rep.by_outcome,
+        "agreement_rate": rep.agreement_rate, "median_minutes": rep.median_minutes, "earnings": earnings,
+    }
+    if args.json:
+        _print_json({**summary, "rows": [r.__dict__ | {"decided_at": r.decided_at.isoformat()} for r in rep.rows]})
+        return 0
+    print(f"decisions {len(rep.rows)}  " + "  ".join(f"{k} {v}" for k, v in sorted(rep.by_outcome.items())))
+    if rep.agreement_rate is not None:
+        print(f"agreement with nurse {rep.agreement_rate:.0%}")
+    if rep.median_minutes is not None:
+        print(f"median minutes per case {rep.median_minutes}")
+    if earnings is not None:
+        print(f"earnings {earnings:.2f}")
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace, cfg: Config) -> int:
+    from uq.services import audit
+
+    ctx = _context(cfg)
+    if args.action == "verify":
+        ok, text = audit.verify(ctx)
+        print(text) if ok else sys.stderr.write(f"uq: {text}\n")
+        return 0 if ok else 1
+    _print_json(audit.export(ctx))
+    return 0
+
+
+def cmd_db(args: argparse.Namespace, cfg: Config) -> int:
+    from uq.store import db
+
+    engine = db.make_engine(cfg.database_url)
+    before = db.schema_version(engine)
+    db.init_schema(engine)
+    print(f"database at schema {db.SCHEMA_VERSION}" + (" (created)" if before is None else " (up to date)" if before == db.SCHEMA_VERSION else f" (upgraded from {before})"))
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace, cfg: Config) -> int:
+    from uq.services.doctor import run_checks
+
+    failed = 0
+    for name, ok, detail in run_checks(cfg):
+        print(f"{'ok ' if ok else 'FAIL'} {name:<9} {detail}")
+        failed += not ok
+    return 1 if failed else 0
+
+
+def cmd_init(args: argparse.Namespace, cfg: Config) -> int:
+    from importlib.resources import files
+
+    target = resolve_config_path(getattr(args, "config", None))
+    if target.exists() and not args.force:
+        raise UqError(f"{target} exists; use --force to overwrite")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(files("uq").joinpath("starter_config.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    os.chmod(target, 0o600)
+    print(f"wrote {target}; edit [reviewer], [imap] and [smtp], then run `uq auth set imap` and `uq doctor`")
+    return 0
+
+
+def cmd_auth(args: argparse.Namespace, cfg: Config) -> int:
+    import getpass
+
+    from uq.secrets import store_password
+
+    password = getpass.getpass(f"{args.kind.upper()} password for {getattr(cfg, args.kind).username or '?'}: ")
+    if not password:
+        raise UsageError("empty password: nothing stored")
+    store_password(args.kind, cfg, password)
+    print(f"{args.kind} password stored in the keyring (service \"uq\")")
+    return 0
+
+
+def cmd_extend(args: argparse.Namespace, cfg: Config) -> int:
+    from uq.services import review
+
+    ctx = _context(cfg)
+    case = review.resolve_case(ctx, args.case_id)
+    new_due = _day(args.to, cfg)
+    assert new_due is not None
+    review.extend(ctx, case.id, new_due, args.reason)
+    print(f"{case.case_id}: regulatory deadline extended to {new_due.isoformat()}")
+    return 0
+
+
+# ---------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="uq", description="A keyboard-only work queue for physician utilization-management review.")
+    p.add_argument("--version", action="version", version=f"uq {__version__}")
+    p.add_argument("--config", metavar="PATH", help="config file (default: $UQ_CONFIG, else the platform config dir)")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    def add(name: str, handler: Handler, help_: str) -> argparse.ArgumentParser:
+        sp = sub.add_parser(name, help=help_, description=help_)
+        sp.set_defaults(handler=handler)
+        return sp
+
+    add("run", cmd_run, "the full-screen queue, with background sync and sending (the default)")
+    add("demo", cmd_demo, "the queue on bundled synthetic cases: temp database, no network")
+    sp = add("sync", cmd_sync, "pull case emails from IMAP (runs until Ctrl-C unless --once)")
+    sp.add_argument("--once", action="store_true", help="one pass, then exit with a one-line summary")
+    sp = add("queue", cmd_queue, "open cases in queue order")
+    sp.add_argument("--json", action="store_true")
+    sp.add_argument("--all", action="store_true", help="every case, decided ones too")
+    sp = add("show", cmd_show, "one case: every field, attachments, problems")
+    sp.add_argument("case_id")
+    sp.add_argument("--json", action="store_true")
+    sp.add_argument("--raw", action="store_true", help="the original email, as received")
+    sp = add("decide", cmd_decide, "record a decision and queue the reply")
+    sp.add_argument("case_id")
+    g = sp.add_mutually_exclusive_group(required=True)
+    for flag, value in (("--approve", "approve"), ("--deny", "deny"), ("--partial", "partial"),
+                        ("--call-needed", "call_needed"), ("--decline", "decline")):
+        g.add_argument(flag, dest="outcome", action="store_const", const=value)
+    sp.add_argument("--rationale", help="patient-specific reason (required to deny or partially approve)")
+    sp.add_argument("--guideline", help="criterion relied on, with source and edition (default: the case's)")
+    sp.add_argument("--note", help="a note to the nurse")
+    sp.add_argument("--approved", metavar="TEXT", help="partial: what is approved (e.g. '6 of 12 PT visits')")
+    sp.add_argument("--reason", choices=["conflict_of_interest", "outside_specialty", "other"], help="decline: why")
+    sp.add_argument("--force", action="store_true", help="confirm despite a treatment-advice warning")
+    sp = add("call", cmd_call, "log a peer-to-peer call attempt")
+    sp.add_argument("case_id")
+    sp.add_argument("--attempt", action="store_true", required=True)
+    sp.add_argument("--outcome", choices=["reached", "voicemail", "no-answer"], required=True)
+    sp.add_argument("--note")
+    sp.add_argument("--number", help="number dialled (default: the provider phone from the case)")
+    add("send", cmd_send, "deliver what is due in the outbox, then exit")
+    sp = add("outbox", cmd_outbox, "replies: held, queued, sent, failed")
+    sp.add_argument("--json", action="store_true")
+    sp = add("undo", cmd_undo, "take back a decision while its reply is held")
+    sp.add_argument("case_id")
+    sp = add("quarantine", cmd_quarantine, "emails that could not be parsed (--all: and non-case mail)")
+    sp.add_argument("--json", action="store_true")
+    sp.add_argument("--all", action="store_true", help="also list auto-replies, bounces, newsletters")
+    sp = add("claim", cmd_claim, "team queue: take a case")
+    sp.add_argument("case_id", nargs="?")
+    sp.add_argument("--next", action="store_true", help="the most urgent unclaimed case")
+    sp = add("release", cmd_release, "team queue: give a case back")
+    sp.add_argument("case_id")
+    sp = add("report", cmd_report, "decisions, agreement, time and pay over a period")
+    sp.add_argument("--since", metavar="D")
+    sp.add_argument("--until", metavar="D")
+    fmt = sp.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true")
+    fmt.add_argument("--csv", action="store_true")
+    sp = add("audit", cmd_audit, "verify or export the audit trail")
+    sp.add_argument("action", choices=["verify", "export"])
+    sp = add("db", cmd_db, "database maintenance")
+    sp.add_argument("action", choices=["upgrade"])
+    add("doctor", cmd_doctor, "check config, keyring, database, IMAP and SMTP, one line each")
+    sp = add("init", cmd_init, "write a starter config")
+    sp.add_argument("--force", action="store_true")
+    sp = add("auth", cmd_auth, "store a password in the keyring (prompted, never echoed)")
+    sp.add_argument("action", choices=["set"])
+    sp.add_argument("kind", choices=["imap", "smtp"])
+    sp = add("extend", cmd_extend, "give a case a new regulatory deadline, with the reason")
+    sp.add_argument("case_id")
+    sp.add_argument("--to", required=True, metavar="DATETIME")
+    sp.add_argument("--reason", required=True)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from dotenv import load_dotenv
+
+    load_dotenv(Path.cwd() / ".env", override=False)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Handler = getattr(args, "handler", cmd_run)
+    try:
+        if handler is cmd_init:
+            cfg = Config()
+        else:
+            cfg = load_config(args.config)
+        return handler(args, cfg)
+    except UqError as exc:
+        sys.stderr.write(f"uq: {exc}\n")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        sys.stderr.write("uq: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # the one router: never a traceback in front of a reviewer
+        if os.environ.get("UQ_DEBUG"):
+            raise
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        sys.stderr.write(f"uq: internal error: {type(exc).__name__}: {first} (UQ_DEBUG=1 for details)\n")
+        return 70
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,36 @@
+"""What every use case needs: the config, the store and the clock, built once per process.
+
+Built on demand (never at import time) so `uq --help` and the TUI's first paint do not pay
+for SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from uq.config import Config
+from uq.queue.clock import Clock, system_clock
+from uq.store.repo import Store
+
+
+@dataclass
+class Context:
+    config: Config
+    store: Store
+    clock: Clock = field(default=system_clock)
+
+    @classmethod
+    def open(cls, config: Config, *, clock: Clock = system_clock, url: str | None = None) -> Context:
+        return cls(config=config, store=Store.open(url or config.database_url), clock=clock)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return self.config.tz
+
+    @property
+    def user(self) -> str:
+        return self.config.user
+
+    def close(self) -> None:
+        self.store.close()

@@ -1,0 +1,122 @@
+"""Read-side use cases shared by the CLI and the TUI: the queue, one case, the lists."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from uq.domain import Attachment, AuditEntry, CallAttempt, Case, Deadlines, Decision, OutboxItem
+from uq.queue.priority import order_queue
+from uq.services.context import Context
+from uq.services.deadlines import deadlines_for
+from uq.store.repo import RawMessageInfo
+
+
+def queue(ctx: Context, *, include_closed: bool = False) -> list[tuple[Case, Deadlines]]:
+    """Open cases in queue order (all cases with include_closed: open ones first)."""
+    now = ctx.clock()
+    open_items = order_queue(ctx.store.cases(open_only=True), ctx.config.sla, now, reviewer_tz=ctx.tz)
+    if not include_closed:
+        return open_items
+    closed = [c for c in ctx.store.cases(open_only=False) if not c.status.is_open]
+    closed.sort(key=lambda c: c.arrived_at, reverse=True)
+    return open_items + [(c, deadlines_for(ctx, c)) for c in closed]
+
+
+def _iso(dt: datetime | None, ctx: Context) -> str | None:
+    return dt.astimezone(ctx.tz).isoformat() if dt else None
+
+
+def queue_item_json(ctx: Context, case: Case, d: Deadlines) -> dict[str, Any]:
+    """The DESIGN.md queue JSON contract (plus a few extra keys)."""
+    f = case.fields
+    return {
+        "case_id": case.case_id,
+        "pk": case.id,
+        "sender": case.sender,
+        "subject": case.subject,
+        "client": f.client,
+        "review_type": f.review_type.value,
+        "urgency": f.urgency.value,
+        "status": case.status.value,
+        "received_at": _iso(f.received_at or case.arrived_at, ctx),
+        "arrived_at": _iso(case.arrived_at, ctx),
+        "due_at": _iso(d.due_at, ctx),
+        "seconds_left": d.seconds_left,
+        "sla_state": d.state.value,
+        "binding_clock": d.binding.value,
+        "reviewer_due_at": _iso(d.reviewer_due_at, ctx),
+        "regulatory_due_at": _iso(d.regulatory_due_at, ctx),
+        "explicit_due_at": _iso(d.explicit_due_at, ctx),
+        "nurse_recommendation": f.nurse_recommendation.value,
+        "member_name": f.member_name,
+        "service": f.service,
+        "problems": list(case.problems),
+        "updated": case.update_count > 0,
+    }
+
+
+@dataclass(frozen=True)
+class CaseDetail:
+    case: Case
+    deadlines: Deadlines
+    attachments: list[Attachment]
+    thread: list[RawMessageInfo]
+    decisions: list[Decision]
+    calls: list[CallAttempt]
+    audit: list[AuditEntry]
+    outbox: list[OutboxItem]
+    body_text: str
+
+
+def case_detail(ctx: Context, case_pk: int) -> CaseDetail:
+    store = ctx.store
+    case = store.case(case_pk)
+    assert case is not None
+    return CaseDetail(
+        case=case,
+        deadlines=deadlines_for(ctx, case),
+        attachments=store.attachments(case_pk),
+        thread=store.raw_messages(case_pk=case_pk),
+        decisions=store.decisions(case_pk),
+        calls=store.calls(case_pk),
+        audit=store.audit_entries(case_pk=case_pk),
+        outbox=[o for o in store.outbox() if o.case_pk == case_pk],
+        body_text=store.body_text(case_pk),
+    )
+
+
+def case_json(ctx: Context, detail: CaseDetail) -> dict[str, Any]:
+    c = detail.case
+    out = queue_item_json(ctx, c, detail.deadlines)
+    fields: dict[str, Any] = {}
+    for name in c.fields.__dataclass_fields__:
+        value = getattr(c.fields, name)
+        if isinstance(value, datetime):
+            value = _iso(value, ctx)
+        elif hasattr(value, "value"):
+            value = value.value
+        fields[name] = value
+    out["fields"] = fields
+    out["message_id"] = c.message_id
+    out["reply_to"] = c.reply_to
+    out["update_count"] = c.update_count
+    out["attachments"] = [{"filename": a.filename, "content_type": a.content_type, "size": a.size} for a in detail.attachments]
+    out["thread"] = [{"kind": m.kind, "subject": m.subject, "at": _iso(m.internaldate or m.ingested_at, ctx)} for m in detail.thread]
+    out["decisions"] = [
+        {"outcome": d.outcome.value, "agrees_with_nurse": d.agrees_with_nurse, "reviewer": d.reviewer,
+         "decided_at": _iso(d.decided_at, ctx), "undone": d.undone, "guideline": d.guideline}
+        for d in detail.decisions
+    ]
+    out["calls"] = [{"at": _iso(k.at, ctx), "number": k.number, "outcome": k.outcome.value, "note": k.note} for k in detail.calls]
+    return out
+
+
+def outbox_json(ctx: Context, item: OutboxItem, case_id: str) -> dict[str, Any]:
+    return {
+        "id": item.id, "case_id": case_id, "state": item.state.value, "message_id": item.message_id,
+        "recipients": list(item.recipients), "attempts": item.attempts, "last_error": item.last_error,
+        "created_at": _iso(item.created_at, ctx), "not_before": _iso(item.not_before, ctx),
+        "sent_at": _iso(item.sent_at, ctx),
+    }

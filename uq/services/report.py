@@ -1,0 +1,61 @@
+"""What the reviewer did and earned over a period: decisions, agreement, time, pay."""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from uq.services.context import Context
+
+
+@dataclass
+class ReportRow:
+    case_id: str
+    client: str
+    outcome: str
+    agrees_with_nurse: bool | None
+    decided_at: datetime
+    minutes_spent: float | None
+
+
+@dataclass
+class Report:
+    since: datetime | None
+    until: datetime | None
+    rows: list[ReportRow] = field(default_factory=list)
+
+    @property
+    def by_outcome(self) -> dict[str, int]:
+        return dict(Counter(r.outcome for r in self.rows))
+
+    @property
+    def agreement_rate(self) -> float | None:
+        known = [r.agrees_with_nurse for r in self.rows if r.agrees_with_nurse is not None]
+        return sum(known) / len(known) if known else None
+
+    @property
+    def median_minutes(self) -> float | None:
+        spent = [r.minutes_spent for r in self.rows if r.minutes_spent is not None]
+        return round(statistics.median(spent), 1) if spent else None
+
+    def earnings(self, per_case: float | None, per_hour: float | None) -> float | None:
+        if per_case is not None:
+            billable = [r for r in self.rows if r.outcome != "call_needed"]
+            return round(per_case * len(billable), 2)
+        if per_hour is not None:
+            minutes = sum(r.minutes_spent or 0 for r in self.rows)
+            return round(per_hour * minutes / 60, 2)
+        return None
+
+
+def build_report(ctx: Context, since: datetime | None, until: datetime | None) -> Report:
+    report = Report(since, until)
+    for d, c in ctx.store.decisions_between(since, until):
+        report.rows.append(ReportRow(
+            case_id=c.case_id, client=c.fields.client or "", outcome=d.outcome.value,
+            agrees_with_nurse=d.agrees_with_nurse, decided_at=d.decided_at,
+            minutes_spent=round(d.seconds_spent / 60, 1) if d.seconds_spent is not None else None,
+        ))
+    return report

@@ -1,0 +1,186 @@
+"""Decisions: saved first, then queued in the outbox, in one transaction.
+
+The reply's Message-ID is minted here, when the decision is saved, and stored with the
+outbox item: every retry (and the single resend after a crash) carries the same ID, so the
+nurse's mail system can recognise a repeat.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from uq.domain import (
+    CallAttempt,
+    CallOutcome,
+    Case,
+    CaseStatus,
+    DeclineReason,
+    Decision,
+    Outcome,
+    OutboxItem,
+    OutboxState,
+)
+from uq.errors import GuardrailError, GuardrailWarning, UnknownCase, UqError
+from uq.mail.compose import compose_reply, new_message_id
+from uq.paths import config_dir
+from uq.queue.sla import policy_for
+from uq.services import deadlines
+from uq.services.context import Context
+from uq.services.guardrails import agreement, check_decision
+from uq.store.repo import Tx
+
+
+@dataclass(frozen=True)
+class DecisionResult:
+    decision: Decision
+    outbox: OutboxItem
+    warnings: tuple[str, ...]
+
+
+def resolve_case(ctx: Context, ref: str) -> Case:
+    """A case by the ID the reviewer typed; one clear error when unknown or ambiguous."""
+    found = ctx.store.find_cases(ref)
+    if not found:
+        raise UnknownCase(f"unknown case: {ref}")
+    if len(found) > 1:
+        options = ", ".join(f"#{c.id} ({c.sender})" for c in found)
+        raise UnknownCase(f"case {ref} is ambiguous (several senders): use one of {options}")
+    return found[0]
+
+
+def open_case(ctx: Context, case_pk: int) -> Case:
+    """Record that the reviewer looked at the case (HIPAA audit) and start its timer."""
+    now = ctx.clock()
+    with ctx.store.tx() as tx:
+        case = tx.mark_opened(case_pk, now)
+        tx.audit(at=now, actor=ctx.user, action="opened", case_pk=case_pk)
+    return case
+
+
+def _from_address(ctx: Context) -> str:
+    addr = ctx.config.smtp.from_address or ctx.config.reviewer.email
+    if not addr:
+        raise UqError("no sender address: set smtp.from_address (or reviewer.email) in the config")
+    return addr
+
+
+def template_dir(ctx: Context) -> Path | None:
+    custom = ctx.config.ui.templates.get("dir")
+    if custom:
+        return Path(custom).expanduser()
+    d = config_dir() / "templates"
+    return d if d.is_dir() else None
+
+
+def decide(
+    ctx: Context, case_pk: int, outcome: Outcome, *, rationale: str = "", guideline: str = "",
+    note: str = "", decline_reason: DeclineReason | None = None, approved_portion: str | None = None,
+    force: bool = False,
+) -> DecisionResult:
+    rationale, guideline, note = rationale.strip(), guideline.strip(), note.strip()
+    case = ctx.store.case(case_pk)
+    if case is None:
+        raise UnknownCase(f"unknown case #{case_pk}")
+    if case.status is CaseStatus.DECIDED:
+        raise GuardrailError(f"case {case.case_id} is already decided (`uq undo` works only while the reply is held)")
+    warnings = check_decision(
+        outcome, rationale=rationale, guideline=guideline, approved_portion=approved_portion,
+        decline_reason=decline_reason,
+    )
+    if warnings and not force:
+        raise GuardrailWarning(f"{warnings[0]} — confirm with --force to send anyway")
+    now = ctx.clock()
+    from_address = _from_address(ctx)
+    seconds = int((now - case.first_opened_at).total_seconds()) if case.first_opened_at else None
+    agrees = agreement(outcome, case.fields.nurse_recommendation)
+    message_id = new_message_id(from_address.rpartition("@")[2] or "uq.invalid")
+    recipients = (case.reply_to or case.sender,)
+    with ctx.store.tx() as tx:
+        decision = tx.add_decision(
+            case_pk=case_pk, outcome=outcome, agrees=agrees, rationale=rationale, guideline=guideline,
+            note=note, decline_reason=decline_reason, approved_portion=approved_portion,
+            reviewer=ctx.user, decided_at=now, seconds_spent=seconds,
+        )
+        raw = compose_reply(
+            case=case, decision=decision, calls=ctx.store.calls(case_pk), reviewer=ctx.config.reviewer,
+            from_address=from_address, message_id=message_id, now=now, tz=ctx.tz,
+            template_dir=template_dir(ctx),
+        )
+        hold = max(0, ctx.config.smtp.hold_seconds)
+        item = tx.add_outbox(
+            case_pk=case_pk, decision_id=decision.id, message_id=message_id, mail_from=from_address,
+            recipients=recipients, raw=raw, state=OutboxState.HELD if hold else OutboxState.QUEUED,
+            not_before=now + timedelta(seconds=hold), now=now,
+        )
+        if outcome is Outcome.CALL_NEEDED:
+            pol = policy_for(case, ctx.config.sla)
+            pause = bool(pol and pol.pause_on_call_needed)
+            tx.set_status(case_pk, CaseStatus.CALL_NEEDED, paused_since=now if pause else None)
+        else:
+            _end_pause(tx, case, now)
+            tx.set_status(case_pk, CaseStatus.DECIDED, clear_pause=True)
+        deadlines.refresh(ctx, tx, case_pk)
+        detail = f"{outcome.value}; agrees={agrees}; decision {decision.id}"
+        if warnings:
+            detail += "; confirmed despite treatment-advice warning"
+        tx.audit(at=now, actor=ctx.user, action="decided", case_pk=case_pk, detail=detail)
+        tx.audit(at=now, actor=ctx.user, action="queued", case_pk=case_pk, detail=f"outbox {item.id} {message_id}")
+    return DecisionResult(decision, item, tuple(warnings))
+
+
+def _end_pause(tx: Tx, case: Case, now: datetime) -> None:
+    """Fold a running pause into paused_seconds so the clock resumes where it stopped."""
+    if case.paused_since is not None:
+        tx.set_status(case.id, case.status, add_paused_seconds=int((now - case.paused_since).total_seconds()), clear_pause=True)
+
+
+def undo(ctx: Context, case_pk: int) -> Decision:
+    """Take back a decision while its reply is still held. After that the mail is out."""
+    now = ctx.clock()
+    with ctx.store.tx() as tx:
+        decision = tx.active_decision(case_pk)
+        if decision is None:
+            raise UqError("nothing to undo: the case has no decision")
+        item = tx.outbox_for_decision(decision.id)
+        if item is None or item.state is not OutboxState.HELD or item.not_before <= now:
+            state = item.state.value if item else "missing"
+            raise UqError(f"too late to undo: the reply is {state} (the hold is over)")
+        if not tx.undo_outbox_item(item.id, now):
+            raise UqError("too late to undo: the reply is being sent")
+        tx.undo_decision(decision.id)
+        previous = tx.active_decision(case_pk)
+        status = CaseStatus.CALL_NEEDED if previous and previous.outcome is Outcome.CALL_NEEDED else CaseStatus.OPEN
+        case = tx.case(case_pk)
+        if case.status is CaseStatus.CALL_NEEDED and status is CaseStatus.OPEN and case.paused_since:
+            _end_pause(tx, case, now)
+        tx.set_status(case_pk, status, clear_pause=status is CaseStatus.OPEN)
+        deadlines.refresh(ctx, tx, case_pk)
+        tx.audit(at=now, actor=ctx.user, action="undone", case_pk=case_pk, detail=f"decision {decision.id}; outbox {item.id}")
+    return decision
+
+
+def log_call(ctx: Context, case_pk: int, outcome: CallOutcome, *, note: str = "", number: str | None = None) -> CallAttempt:
+    """One peer-to-peer attempt; the number defaults to the provider phone from the case."""
+    case = ctx.store.case(case_pk)
+    if case is None:
+        raise UnknownCase(f"unknown case #{case_pk}")
+    dialled = number or case.fields.provider_phone or ""
+    now = ctx.clock()
+    with ctx.store.tx() as tx:
+        call = tx.add_call(case_pk=case_pk, at=now, number=dialled, outcome=outcome, note=note.strip(), reviewer=ctx.user)
+        tx.audit(at=now, actor=ctx.user, action="call_attempt", case_pk=case_pk, detail=outcome.value)
+    return call
+
+
+def extend(ctx: Context, case_pk: int, new_due: datetime, reason: str) -> None:
+    if new_due.tzinfo is None:
+        raise UqError("extension time needs a zone")
+    if not reason.strip():
+        raise GuardrailError("an extension needs a reason")
+    now = ctx.clock()
+    with ctx.store.tx() as tx:
+        tx.extend(case_pk, new_due, reason.strip())
+        deadlines.refresh(ctx, tx, case_pk)
+        tx.audit(at=now, actor=ctx.user, action="extended", case_pk=case_pk, detail=f"to {new_due.isoformat()}: {reason.strip()}")
