@@ -22,14 +22,15 @@ from uq.config import ClientPolicy, SlaConfig, parse_duration
 from uq.domain import Case, Clock, Deadlines, ReviewType, SlaState, Urgency
 from uq.queue.business import add_business_days, parse_cutoff
 
-# Tie order: the lower rank wins when two clocks fall due at the same instant.
 _T = TypeVar("_T")
 
+# Tie order: the lower rank wins when two clocks fall due at the same instant.
 _TIE_RANK = {Clock.EXPLICIT: 0, Clock.REGULATORY: 1, Clock.REVIEWER: 2}
 
 
 def _domain_of(sender: str) -> str:
-    return sender.rpartition("@")[2].strip().strip(">").lower()
+    _, at, domain = sender.rpartition("@")
+    return domain.strip().strip(">").lower() if at else ""
 
 
 def policy_matches(policy: ClientPolicy, case: Case) -> bool:

@@ -8,13 +8,16 @@ with the same Message-ID, so the worst case is a single recognisable repeat.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 
+from uq.config import Config
 from uq.domain import OutboxItem, OutboxState
 from uq.errors import ConnectionFailed, CredentialError, SendError, UqError
 from uq.mail.imap import ImapSession
@@ -38,20 +41,38 @@ class SendSummary:
         return f"{text}: {self.errors[-1]}" if self.errors else text
 
 
+def file_transport(folder: Path) -> Transport:
+    """For `uq demo`: each reply becomes an .eml file in `folder`, named by Message-ID."""
+
+    def deliver(_cfg: Config, raw: bytes, _mail_from: str, _recipients: Sequence[str]) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        name = hashlib.sha256(raw).hexdigest()[:16]
+        (folder / f"reply-{name}.eml").write_bytes(raw)
+
+    return deliver
+
+
 def lease_seconds(ctx: Context) -> int:
     return int(2 * ctx.config.smtp.timeout_seconds) + 1
 
 
-def send_due(ctx: Context, *, sleep: Callable[[float], None] = time.sleep) -> SendSummary:
-    """Deliver every item whose hold or back-off is over."""
+Transport = Callable[[Config, bytes, str, Sequence[str]], None]
+
+
+def send_due(ctx: Context, *, sleep: Callable[[float], None] = time.sleep,
+             transport: Transport = send_message) -> SendSummary:
+    """Deliver every item whose hold or back-off is over. `transport` is SMTP except in
+    `uq demo`, which writes .eml files instead."""
     summary = SendSummary()
     for item in ctx.store.outbox_due(ctx.clock()):
-        _send_one(ctx, item, summary, sleep)
-    _save_sent_copies(ctx)
+        _send_one(ctx, item, summary, sleep, transport)
+    if transport is send_message:
+        _save_sent_copies(ctx)
     return summary
 
 
-def _send_one(ctx: Context, item: OutboxItem, summary: SendSummary, sleep: Callable[[float], None]) -> None:
+def _send_one(ctx: Context, item: OutboxItem, summary: SendSummary, sleep: Callable[[float], None],
+              transport: Transport) -> None:
     now = ctx.clock()
     with ctx.store.tx() as tx:
         if not tx.claim_outbox_item(item.id, item.state, now=now, lease_seconds=lease_seconds(ctx)):
@@ -65,7 +86,7 @@ def _send_one(ctx: Context, item: OutboxItem, summary: SendSummary, sleep: Calla
         if attempt:
             sleep(pause)
         try:
-            send_message(ctx.config, item.raw, mail_from, item.recipients)
+            transport(ctx.config, item.raw, mail_from, item.recipients)
             error = None
             break
         except (TransientSendError, ConnectionFailed) as exc:
@@ -126,11 +147,11 @@ def _save_sent_copies(ctx: Context) -> None:
 
 
 def run_sender(ctx: Context, stop: threading.Event, on_result: Callable[[SendSummary], None],
-               interval: float = 1.0) -> None:
+               interval: float = 1.0, transport: Transport = send_message) -> None:
     """The TUI's background sender: checks the outbox every `interval` seconds."""
     while not stop.is_set():
         try:
-            summary = send_due(ctx)
+            summary = send_due(ctx, transport=transport)
             if summary.sent or summary.failed:
                 on_result(summary)
         except UqError as exc:

@@ -10,7 +10,7 @@ from uq.domain import Attachment, AuditEntry, CallAttempt, Case, Deadlines, Deci
 from uq.queue.priority import order_queue
 from uq.services.context import Context
 from uq.services.deadlines import deadlines_for
-from uq.store.repo import RawMessageInfo
+from uq.store.repo import QueueRow, RawMessageInfo
 
 
 def queue(ctx: Context, *, include_closed: bool = False) -> list[tuple[Case, Deadlines]]:
@@ -22,6 +22,12 @@ def queue(ctx: Context, *, include_closed: bool = False) -> list[tuple[Case, Dea
     closed = [c for c in ctx.store.cases(open_only=False) if not c.status.is_open]
     closed.sort(key=lambda c: c.arrived_at, reverse=True)
     return open_items + [(c, deadlines_for(ctx, c)) for c in closed]
+
+
+def queue_rows(ctx: Context, *, include_closed: bool = False) -> list[QueueRow]:
+    """The queue as light column tuples with stored deadlines: what a 100k-row list needs.
+    Per-tick state (seconds left, warning) is computed by the caller for visible rows only."""
+    return ctx.store.queue_rows(open_only=not include_closed)
 
 
 def _iso(dt: datetime | None, ctx: Context) -> str | None:
