@@ -70,6 +70,7 @@ _CALL_LABEL = {
     CallOutcome.NO_ANSWER: "no answer",
 }
 
+_WIRE = SMTP.clone(max_line_length=998)
 _RE_PREFIX = re.compile(r"^\s*(?:re\s*:\s*)+", re.IGNORECASE)
 _DOMAIN_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$")
 
@@ -126,7 +127,10 @@ def compose_reply(
         msg["References"] = " ".join(refs)
     msg["X-UQ-Case"] = _one_line(case.case_id)
     msg.set_content(body, charset="utf-8", cte=_transfer_encoding(body))
-    return msg.as_bytes()
+    # Serialise headers with the hard 998 limit: CPython's folder moves a 70-78 character
+    # Subject whole onto a continuation line, which unfolds with a leading space. The body
+    # was already encoded above under the 78-character policy.
+    return msg.as_bytes(policy=_WIRE)
 
 
 def render_preview(
