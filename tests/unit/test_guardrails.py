@@ -101,6 +101,10 @@ def test_a_named_guideline_is_accepted(guideline: str) -> None:
         "Denied. Does not meet InterQual criteria for this service as noted above.",
         "Insufficient documentation. Not medically necessary.",
         "  does   not\nmeet\tcriteria  ",
+        "The requested service does not meet the medical necessity criteria in the guideline "
+        "cited by the nurse reviewer.",
+        "This request is denied because it does not meet the applicable medical necessity "
+        "criteria based on the documentation.",
     ],
 )
 def test_boilerplate_rationale_is_refused(rationale: str) -> None:

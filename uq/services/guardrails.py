@@ -29,7 +29,7 @@ def _words(text: str) -> list[str]:
 # punctuation turned to spaces, whitespace collapsed), so "Doesn't meet MCG/InterQual."
 # becomes "doesn t meet mcg interqual".
 _BOILERPLATE_PHRASES = (
-    r"(?:does|do|did|doesn t|doesnt|don t|didn t|didnt)\s+not\s+meets?",
+    r"(?:does|do|did)\s+not\s+meets?",
     r"(?:doesn t|doesnt|didn t|didnt|don t)\s+meets?",
     r"fails?\s+to\s+meet",
     r"failed\s+to\s+meet",
@@ -59,7 +59,9 @@ _FILLER = frozenset(
         "meet meets met not does do did doesn don didn t no none na n "
         "medically necessary necessity indicated denied deny denial approved approve partial "
         "therapy treatment care clinical documentation information records "
-        "above below see noted stated attached therefore thus so also please"
+        "above below see noted stated attached therefore thus so also please "
+        "because since due reason reasons based upon applicable medical cited listed outlined "
+        "current time standard standards requirements established using used which"
     )
 )
 
