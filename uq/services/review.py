@@ -87,7 +87,7 @@ def decide(
         raise GuardrailError(f"case {case.case_id} is already decided (`uq undo` works only while the reply is held)")
     warnings = check_decision(
         outcome, rationale=rationale, guideline=guideline, approved_portion=approved_portion,
-        decline_reason=decline_reason,
+        decline_reason=decline_reason, note=note,
     )
     if warnings and not force:
         raise GuardrailWarning(f"{warnings[0]} — confirm with --force to send anyway")
