@@ -113,8 +113,7 @@ class Found:
 
     def value(self) -> str:
         if self.field in SECTION_FIELDS:
-            text = "\n".join(line.rstrip() for line in self.lines).strip("\n")
-            return _strip_deco(text)
+            return "\n".join(line.rstrip() for line in self.lines).strip("\n").strip()
         return _strip_deco(" ".join(s for s in (x.strip() for x in self.lines) if s))
 
 

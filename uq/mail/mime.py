@@ -168,8 +168,7 @@ def _text_of(part: Message) -> str:
     data = part.get_payload(decode=True)
     if not isinstance(data, bytes):
         data = b""
-    cte = (part.get("Content-Transfer-Encoding") or "").strip().lower()
-    if cte == "base64" and not data.strip() and str(part.get_payload()).strip():
+    if any(type(d).__name__.startswith("InvalidBase64") for d in part.defects):
         raise Unparseable("undecodable body: invalid base64")
     text = decode_bytes(data, part.get_content_charset())
     if text is None:

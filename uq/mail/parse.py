@@ -49,6 +49,8 @@ _SUBJECT_ID_RE = re.compile(
     r"(?P<id>[A-Za-z0-9][A-Za-z0-9_.\-/]*\d[A-Za-z0-9_.\-/]*)",
     re.I,
 )
+# In a reply or forward the ID may stand alone: "Re: Prior authorization request PA-300417".
+_BARE_ID_RE = re.compile(r"\b(?P<id>[A-Z]{1,6}-\d{3,}(?:-\d+)*(?:-[A-Z])?)\b")
 _OOO_RE = re.compile(r"\b(?:out of (?:the )?office|automatic reply|auto[- ]?reply|"
                      r"autoreply|away from (?:the )?office|on vacation)\b", re.I)
 _BOUNCE_SENDERS = ("mailer-daemon@", "postmaster@")
@@ -103,7 +105,8 @@ def _parse(raw: bytes, tz: ZoneInfo, cfg: ParseConfig, with_pdf: bool) -> Parsed
             for name, item in extract(att.text, table).items():
                 found.setdefault(name, item)
 
-    fields, problems = _fields(found, head.subject, tz)
+    threaded = bool(head.in_reply_to or head.references or _PREFIX_RE.match(head.subject))
+    fields, problems = _fields(found, head.subject, tz, threaded=threaded)
     result = replace(head, fields=fields, problems=problems, body_text=body.strip("\n"),
                      attachments=attachments, content_hash=_content_hash(body, attachments))
 
@@ -187,8 +190,8 @@ def _content_hash(body: str, attachments: tuple[Attachment, ...]) -> str:
     return h.hexdigest()
 
 
-def _subject_case_id(subject: str) -> str | None:
-    m = _SUBJECT_ID_RE.search(subject)
+def _subject_case_id(subject: str, *, threaded: bool) -> str | None:
+    m = _SUBJECT_ID_RE.search(subject) or (_BARE_ID_RE.search(subject) if threaded else None)
     return m.group("id").rstrip(".-/") if m else None
 
 
@@ -198,7 +201,7 @@ def _case_id(value: str) -> str | None:
     return token or None
 
 
-def _fields(found: dict[str, Found], subject: str, tz: ZoneInfo
+def _fields(found: dict[str, Found], subject: str, tz: ZoneInfo, *, threaded: bool
             ) -> tuple[CaseFields, tuple[str, ...]]:
     problems: list[str] = []
     text: dict[str, str] = {}
@@ -213,7 +216,7 @@ def _fields(found: dict[str, Found], subject: str, tz: ZoneInfo
 
     plain = _PREFIX_RE.sub("", subject)
     case_id = _case_id(text["case_id"]) if "case_id" in text else None
-    case_id = case_id or _subject_case_id(plain)
+    case_id = case_id or _subject_case_id(plain, threaded=threaded)
     if case_id is None:
         problems.append("case_id: not found")
 
