@@ -17,8 +17,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 HERE = Path(__file__).parent
-NY, CHI, DEN, LA = (ZoneInfo(z) for z in
-                    ("America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles"))
+NY, CHI, DEN, LA = (ZoneInfo(z) for z in ("America/New_York", "America/Chicago",
+                                           "America/Denver", "America/Los_Angeles"))
 UTC = ZoneInfo("UTC")
 CORPUS_TZ = "America/New_York"  # the reviewer zone the tests parse with
 
@@ -35,8 +35,8 @@ EMAILS: list[tuple[str, bytes, dict[str, Any]]] = []
 ALIASES_USED: set[tuple[str, str]] = set()
 
 
-def iso(*args: int, tz: ZoneInfo) -> str:
-    return datetime(*args, tzinfo=tz).isoformat()  # type: ignore[misc]
+def iso(y: int, mo: int, d: int, h: int = 0, mi: int = 0, *, tz: ZoneInfo) -> str:
+    return datetime(y, mo, d, h, mi, tzinfo=tz).isoformat()
 
 
 # ---------------------------------------------------------------- building blocks
@@ -164,7 +164,7 @@ def case_expect(base: dict[str, str], **over: Any) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- the corpus
-def build() -> None:  # noqa: PLR0915 - one long, flat list of emails reads best
+def build() -> None:
     # 01: the CASE_EMAIL.md example, verbatim.
     body01 = """Case ID: UM-2026-004512
 Review Type: Prospective (pre-service)
@@ -437,7 +437,8 @@ Please respond within 2 hours.
     body06 = ("Dr. Reviewer,\n\nThe review packet is attached. Please respond within 2 "
               "hours.\n\nThanks,\nJo\n")
     add("06-pdf-packet", multipart(std("Jo Adams <jadams@partners.example-um.com>",
-                                       "Review packet attached", "<eup5521@partners.example-um.com>"),
+                                       "Review packet attached",
+                                       "<eup5521@partners.example-um.com>"),
                                    [part(body06), attachment("EUP-5521-packet.pdf", pdf06)]), {
         "kind": "case", "sync": "new", "problems": [], "attachments": ["EUP-5521-packet.pdf"],
         "attachment_text_contains": {"EUP-5521-packet.pdf": "Case No: EUP-5521"},
@@ -493,12 +494,13 @@ Imaging shows bone-on-bone medial compartment.
         ("member_name", "Member", "José Muñoz"),
         ("requesting_provider", "Requesting Provider", "François Côté, MD"),
         ("service", "Service", "Sleep study, in-lab (95810)"),
-        ("nurse_recommendation", "Nurse Recommendation", "Approve – meets AASM indications"),
+        ("nurse_recommendation", "Nurse Recommendation", "Approve \u2013 meets AASM indications"),
         ("nurse_name", "Nurse Reviewer", "Renée Dubois, RN"),
     )
     add("08-windows-1252-qp", single(std("=?windows-1252?Q?Ren=E9e_Dubois?= "
                                          "<rdubois@wx.example-um.com>",
-                                         "Case WX-40017 sleep study", "<wx40017@wx.example-um.com>"),
+                                         "Case WX-40017 sleep study",
+                                         "<wx40017@wx.example-um.com>"),
                                      text08, charset="windows-1252", cte="quoted-printable"), {
         "kind": "case", "sync": "new", "sender_name": "Renée Dubois", "problems": [],
         "attachments": [],
@@ -929,7 +931,8 @@ Imaging shows bone-on-bone medial compartment.
         ("facility", "Facility", "Example Surgery Center"),
         ("service", "Service", "Cataract surgery 66984"),
         ("guideline", "MCG", "A-0123 Cataract Surgery"),
-        ("clinical_summary", "Clinical Summary", "Visual acuity 20/60 with glare.\nCannot drive at night."),
+        ("clinical_summary", "Clinical Summary", "Visual acuity 20/60 with glare.\n"
+                                                 "Cannot drive at night."),
         ("criteria_met", "Criteria Met", "- Functional impairment"),
         ("criteria_not_met", "Criteria Not Met", "- none"),
         ("nurse_assessment", "Nurse Assessment", "Meets criteria."),
@@ -971,7 +974,8 @@ RN Recommendation: Approve
 Reviewed By: Joy Example, RN
 Physician Question: Agree?
 """
-    add("44-alias-sweep", headers(std("Zz <zz@zz.example-um.com>", "Review", "<zz44@zz.example-um.com>"))
+    add("44-alias-sweep", headers(std("Zz <zz@zz.example-um.com>", "Review",
+                                      "<zz44@zz.example-um.com>"))
         + b"\n" + body44.encode(), {
         "kind": "case", "sync": "new", "problems": [],
         "fields": case_expect({

@@ -173,8 +173,11 @@ def extract(text: str, table: LabelTable = DEFAULT_TABLE) -> dict[str, Found]:
                 parts = None  # "Plan: continue PT" inside a clinical summary
         blank_seen = False
         if parts is None:
-            if current is not None:
+            if current is not None and (current.field in SECTION_FIELDS or not current.lines
+                                        or line[:1] in (" ", "\t")):
                 current.lines.append(line)
+            else:
+                current = None  # prose after a one-line field is not part of its value
             continue
         current = None
         for field_name, alias, value in parts:
