@@ -37,9 +37,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, NoReturn
 
-import imapclient
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
+from imapclient.imapclient import SENT
 
 from uq.config import Config, is_loopback
 from uq.errors import ConfigError, ConnectionFailed, CredentialError, UqError
@@ -289,7 +289,7 @@ class ImapSession:
         if self.icfg.sent_folder:
             return self.icfg.sent_folder
         with self._guard() as c:
-            found: str | None = c.find_special_folder(imapclient.SENT)
+            found: str | None = c.find_special_folder(SENT)
         return found
 
     # ------------------------------------------------------------- waiting
@@ -318,7 +318,7 @@ class ImapSession:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return False
-            chunk = min(remaining, float(self.icfg.idle_seconds))
+            chunk = min(remaining, float(max(1, self.icfg.idle_seconds)))
             with self._guard() as c:
                 c.idle()
                 try:
@@ -328,7 +328,10 @@ class ImapSession:
                     _, done = c.idle_done()
                 if _has_new(responses) or _has_new(done):
                     return True
-                c.noop()  # a blackholed link looks like silence: make the server answer
+                # A blackholed link looks like silence: make the server answer.
+                _, noop_responses = c.noop()
+                if _has_new(noop_responses):
+                    return True
 
 
 def _has_new(responses: Sequence[Any]) -> bool:

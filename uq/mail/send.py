@@ -149,6 +149,11 @@ class _Smtp:
                 return initial if challenge is None else ""
 
             conn.auth("XOAUTH2", xoauth2, initial_response_ok=True)
+        elif "PLAIN" in conn.esmtp_features.get("auth", "").upper().split():
+            # One attempt only: login() would retry a refused password with every other
+            # mechanism, which costs time and failed-login counts on the server.
+            conn.user, conn.password = self.s.username, secret
+            conn.auth("PLAIN", conn.auth_plain, initial_response_ok=True)
         else:
             conn.login(self.s.username, secret)
 
