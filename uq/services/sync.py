@@ -67,37 +67,44 @@ def _placeholder_case_id(p: ParsedEmail) -> str:
 def ingest_message(
     ctx: Context, tx: Tx, *, mailbox: str, uidvalidity: int, uid: int,
     internaldate: datetime | None, raw: bytes, parsed: ParsedEmail, summary: SyncSummary,
+    rescan: bool = False,
 ) -> bool:
     """Store one message and classify it. Returns True when it belongs to a case (new,
     updated or duplicate) and so may be marked on the server."""
     now = ctx.clock()
+    # unparseable mail has no body hash: the raw bytes' hash still recognises it on a re-scan
+    content_hash = parsed.content_hash or "raw:" + hashlib.sha256(raw).hexdigest()
     common = dict(
         mailbox=mailbox, uidvalidity=uidvalidity, uid=uid, internaldate=internaldate, raw=raw,
         sender=parsed.sender, subject=parsed.subject, message_id=parsed.message_id,
-        content_hash=parsed.content_hash, now=now,
+        content_hash=content_hash, now=now,
     )
+    if rescan:
+        seen = (tx.raw_by_message_id(parsed.message_id) if parsed.message_id else None) or \
+            tx.raw_by_content_hash(content_hash, parsed.sender)
+        if seen is not None:  # a UIDVALIDITY re-scan sees every stored message again
+            summary.duplicates += 1
+            return seen.kind not in ("not_case", "quarantined")
     if parsed.kind is MessageKind.QUARANTINE:
         tx.add_raw(kind="quarantined", reason=parsed.reason, **common)  # type: ignore[arg-type]
         tx.audit(at=now, actor="sync", action="quarantined", detail=f"uid {uid}")
         summary.quarantined += 1
         return False
 
-    # the very same message again (re-delivery, UIDVALIDITY rescan): count it, store nothing
     same = tx.raw_by_message_id(parsed.message_id) if parsed.message_id else None
     if same is not None and same.kind not in ("not_case", "quarantined"):
+        tx.add_raw(kind="duplicate", reason="same Message-ID", case_pk=same.case_pk, **common)  # type: ignore[arg-type]
         summary.duplicates += 1
-        existing_hash_matches = tx.raw_by_content_hash(parsed.content_hash, parsed.sender)
-        if existing_hash_matches is None:
-            tx.add_raw(kind="duplicate", reason="same Message-ID", case_pk=same.case_pk, **common)  # type: ignore[arg-type]
         return True
-    if same is not None:  # a not-case or quarantined message seen before: do not list it twice
-        summary.not_cases += 1 if same.kind == "not_case" else 0
-        summary.quarantined += 1 if same.kind == "quarantined" else 0
-        return False
 
-    thread_case = tx.case_by_message_ids([parsed.in_reply_to or "", *parsed.references])
+    # auto-replies and bounces quote the thread headers too: they never update a case;
+    # a plain reply without case fields ("records attached") does
+    automated = parsed.kind is MessageKind.NOT_CASE and not (parsed.reason or "").startswith("reply")
     case_id = parsed.fields.case_id
-    known = thread_case or (tx.case_by_sender_id(parsed.sender, case_id) if case_id else None)
+    known = None
+    if not automated:
+        known = tx.case_by_message_ids([parsed.in_reply_to or "", *parsed.references])
+        known = known or (tx.case_by_sender_id(parsed.sender, case_id) if case_id else None)
 
     if known is None and parsed.kind is MessageKind.NOT_CASE:
         tx.add_raw(kind="not_case", reason=parsed.reason, **common)  # type: ignore[arg-type]
@@ -148,7 +155,7 @@ def ingest_message(
 
 def ingest_batch(
     ctx: Context, mailbox: str, uidvalidity: int, batch: Iterable[FetchedMessage],
-    *, extract_pdf_text: bool = True,
+    *, extract_pdf_text: bool = True, rescan: bool = False,
 ) -> tuple[SyncSummary, list[int]]:
     """Parse a FETCH batch, then store it and advance the cursor in one transaction."""
     msgs = list(batch)
@@ -164,7 +171,7 @@ def ingest_batch(
                 continue
             if ingest_message(
                 ctx, tx, mailbox=mailbox, uidvalidity=uidvalidity, uid=m.uid,
-                internaldate=m.internaldate, raw=m.raw, parsed=p, summary=summary,
+                internaldate=m.internaldate, raw=m.raw, parsed=p, summary=summary, rescan=rescan,
             ):
                 to_mark.append(m.uid)
         if msgs:
@@ -186,13 +193,14 @@ def sync_once(
         mailbox = ctx.config.imap.folder
         state = sess.select(mailbox)
         with ctx.store.tx() as tx:
-            last_uid = tx.cursor(mailbox, state.uidvalidity) or 0
-            if last_uid == 0 and tx.known_uidvalidities(mailbox):
+            cursor = tx.cursor(mailbox, state.uidvalidity)
+            rescan = cursor is None and bool(tx.known_uidvalidities(mailbox))
+            if rescan:
                 tx.audit(at=ctx.clock(), actor="sync", action="uidvalidity_changed",
                          detail=f"{mailbox}: now {state.uidvalidity}; full re-scan")
         total = SyncSummary()
-        for batch in sess.fetch_new(last_uid, ctx.config.imap.batch_size):
-            summary, to_mark = ingest_batch(ctx, mailbox, state.uidvalidity, batch)
+        for batch in sess.fetch_new(cursor or 0, ctx.config.imap.batch_size):
+            summary, to_mark = ingest_batch(ctx, mailbox, state.uidvalidity, batch, rescan=rescan)
             if to_mark and ctx.config.imap.after_ingest != "none":
                 sess.mark_ingested(to_mark)
             total.add(summary)
@@ -228,9 +236,9 @@ def watch(
             backoff = 1.0
             while not stop.is_set():
                 if sess.has_idle:
-                    changed = sess.wait_for_change(min(wait_slice, poll if not sess.has_idle else wait_slice))
+                    changed = sess.wait_for_change(wait_slice)
                 else:
-                    changed = stop.wait(poll) is False
+                    changed = not stop.wait(poll)
                 if stop.is_set():
                     break
                 if changed:
