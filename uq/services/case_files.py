@@ -1,0 +1,38 @@
+"""The bytes behind a case: its raw email and its attachments as private files.
+
+The TUI never reaches the store itself; these are the two reads it needs for the raw
+view and for handing an attachment to the system viewer.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+
+from uq.errors import UqError
+from uq.services.context import Context
+
+_SAFE_NAME_RE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def raw_email(ctx: Context, case_pk: int) -> bytes:
+    """The first message of the case, exactly as the server sent it."""
+    return ctx.store.first_raw_for_case(case_pk)
+
+
+def attachment_file(ctx: Context, case_pk: int, index: int) -> Path:
+    """Write attachment `index` of the case to a fresh file only the user can read (0600)
+    in a private directory: it holds PHI and a viewer needs a path."""
+    attachments = ctx.store.attachments(case_pk, with_data=True)
+    if not 0 <= index < len(attachments):
+        raise UqError(f"no attachment #{index + 1} on this case")
+    att = attachments[index]
+    folder = Path(tempfile.mkdtemp(prefix="uq-att-"))  # mkdtemp is 0700 already
+    name = _SAFE_NAME_RE.sub("_", Path(att.filename).name).strip("._") or f"attachment-{index + 1}"
+    path = folder / name
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(att.data)
+    return path

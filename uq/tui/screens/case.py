@@ -1,0 +1,269 @@
+"""One case: the packet in sections, attachments, thread, P2P log, audit; the raw email on `r`.
+
+Opening the screen records "opened" in the audit log (HIPAA) in a worker, then loads and
+renders the case there too; the decision keys open the modals from screens/decide.py.
+"""
+
+from __future__ import annotations
+
+import platform
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from uq.domain import Outcome
+from uq.errors import UqError
+from uq.tui.keymap import binding
+from uq.tui.messages import CaseChanged, QueueChanged
+from uq.tui.screens.decide import CallModal, DecisionModal, app_ctx, report, run_external
+from uq.tui.widgets.case_view import CaseView, Section
+
+if TYPE_CHECKING:
+    from uq.services.review import DecisionResult
+
+
+@dataclass(frozen=True)
+class CaseData:
+    """What the case screen shows, built in the worker."""
+
+    case_id: str
+    headline: str
+    sections: Sequence[Section]
+    attachment_names: list[str]
+
+
+def viewer_command() -> list[str] | None:
+    """The system's "open this file" program, or None when there is none."""
+    candidates = ["open"] if platform.system() == "Darwin" else ["xdg-open", "gio"]
+    for name in candidates:
+        found = shutil.which(name)
+        if found:
+            return [found, "open"] if name == "gio" else [found]
+    return None
+
+
+class CaseScreen(Screen[None]):
+    DEFAULT_CSS = """
+    CaseScreen #headline { height: 1; padding: 0 1; background: $boost; text-style: bold; }
+    """
+
+    BINDINGS = [
+        binding("cursor_down", "scroll_down"),
+        binding("cursor_up", "scroll_up"),
+        binding("page_down", "page_down"),
+        binding("page_up", "page_up"),
+        binding("first", "scroll_home"),
+        binding("last", "scroll_end"),
+        binding("back", "back"),
+        binding("approve", "decide('approve')"),
+        binding("deny", "decide('deny')"),
+        binding("partial", "decide('partial')"),
+        binding("call_needed", "decide('call_needed')"),
+        binding("decline", "decide('decline')"),
+        binding("log_call", "log_call"),
+        binding("undo", "undo"),
+        binding("open_attachment", "open_attachment", show=True),
+        binding("raw", "toggle_raw", show=True),
+        Binding("space", "page_down", show=False),
+    ]
+
+    def __init__(self, case_pk: int) -> None:
+        super().__init__()
+        self.case_pk = case_pk
+        self.data: CaseData | None = None
+        self.raw_text: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static("Loading…", id="headline", markup=False)
+        yield CaseView(id="case-view")
+        yield Footer()
+
+    @property
+    def view(self) -> CaseView:
+        return self.query_one(CaseView)
+
+    def on_mount(self) -> None:
+        self.view.focus()
+        self._load(audit_open=True)
+
+    # -------------------------------------------------------------- loading
+
+    @work(thread=True, exclusive=True, group="case-load")
+    def _load(self, audit_open: bool = False) -> None:
+        from uq.queue.countdown import countdown_text, state_glyph
+        from uq.services import review
+        from uq.services.queries import case_detail
+        from uq.services.render import case_sections
+
+        try:
+            ctx = app_ctx(self.app)
+            if audit_open:
+                review.open_case(ctx, self.case_pk)
+            detail = case_detail(ctx, self.case_pk)
+            c, d = detail.case, detail.deadlines
+            headline = (
+                f"{c.case_id}  {state_glyph(d.state)} {countdown_text(d.seconds_left)}  "
+                f"{c.fields.urgency.value} · {c.fields.review_type.value}  "
+                f"[{c.status.value.replace('_', ' ')}]"
+            )
+            data = CaseData(
+                c.case_id,
+                headline,
+                case_sections(ctx, detail),
+                [a.filename for a in detail.attachments],
+            )
+        except Exception as exc:
+            self.app.call_from_thread(report, self.app, exc)
+            return
+        self.app.call_from_thread(self._loaded, data)
+        if audit_open:
+            self.app.call_from_thread(self.app.post_message, CaseChanged(self.case_pk))
+
+    def _loaded(self, data: CaseData) -> None:
+        self.data = data
+        self.query_one("#headline", Static).update(Text(data.headline))
+        if not self.view.showing_raw:
+            self.view.show_sections(data.sections)
+
+    def reload(self) -> None:
+        self._load()
+
+    # -------------------------------------------------------------- scrolling
+
+    def action_scroll_down(self) -> None:
+        self.view.scroll_down(animate=False)
+
+    def action_scroll_up(self) -> None:
+        self.view.scroll_up(animate=False)
+
+    def action_page_down(self) -> None:
+        self.view.scroll_page_down(animate=False)
+
+    def action_page_up(self) -> None:
+        self.view.scroll_page_up(animate=False)
+
+    def action_scroll_home(self) -> None:
+        self.view.scroll_home(animate=False)
+
+    def action_scroll_end(self) -> None:
+        self.view.scroll_end(animate=False)
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    # -------------------------------------------------------------- raw email
+
+    def action_toggle_raw(self) -> None:
+        if self.view.showing_raw:
+            if self.data:
+                self.view.show_sections(self.data.sections)
+            return
+        if self.raw_text is not None:
+            self.view.show_raw(self.raw_text)
+        else:
+            self._load_raw()
+
+    @work(thread=True, exclusive=True, group="case-raw")
+    def _load_raw(self) -> None:
+        from uq.services.case_files import raw_email
+
+        try:
+            raw = raw_email(app_ctx(self.app), self.case_pk)
+        except Exception as exc:
+            self.app.call_from_thread(report, self.app, exc)
+            return
+        text = raw.decode("utf-8", "replace").replace("\r\n", "\n") or "(no raw message stored)"
+        self.app.call_from_thread(self._raw_loaded, text)
+
+    def _raw_loaded(self, text: str) -> None:
+        self.raw_text = text
+        self.view.show_raw(text)
+
+    # -------------------------------------------------------------- attachments
+
+    def action_open_attachment(self, index: int = 0) -> None:
+        if self.data is None or not self.data.attachment_names:
+            self.notify("This case has no attachments", severity="warning")
+            return
+        if viewer_command() is None:
+            self.notify(
+                "No system viewer found (xdg-open / open): the text is shown in the case",
+                severity="warning",
+            )
+            return
+        self._export_attachment(index)
+
+    @work(thread=True, exclusive=True, group="case-attachment")
+    def _export_attachment(self, index: int) -> None:
+        from uq.services.case_files import attachment_file
+
+        try:
+            path = attachment_file(app_ctx(self.app), self.case_pk, index)
+        except Exception as exc:
+            self.app.call_from_thread(report, self.app, exc)
+            return
+        self.app.call_from_thread(self._open_file, path)
+
+    def _open_file(self, path: Path) -> None:
+        argv = viewer_command()
+        if argv is None:
+            self.notify("No system viewer found (xdg-open / open)", severity="warning")
+            return
+        try:
+            code = run_external(self.app, [*argv, str(path)], interactive=False)
+        except (OSError, UqError) as exc:
+            self.notify(f"Could not open the attachment: {exc}", severity="error")
+            return
+        if code != 0:
+            self.notify(f"The viewer exited with status {code}", severity="warning")
+        else:
+            self.notify(f"Opened {path.name} in the system viewer")
+
+    # -------------------------------------------------------------- actions
+
+    def action_decide(self, outcome: str) -> None:
+        self.app.push_screen(DecisionModal(self.case_pk, Outcome(outcome)), self._decided)
+
+    def _decided(self, result: DecisionResult | None) -> None:
+        if result is None:
+            return
+        if result.decision.outcome is Outcome.CALL_NEEDED:
+            self.reload()
+        else:  # the case left the queue: back to it, where the next most urgent case waits
+            self.dismiss(None)
+
+    def action_log_call(self) -> None:
+        self.app.push_screen(CallModal(self.case_pk), lambda _call: self.reload())
+
+    def action_undo(self) -> None:
+        self._undo()
+
+    @work(thread=True, exclusive=True, group="case-undo")
+    def _undo(self) -> None:
+        from uq.services import review
+
+        try:
+            review.undo(app_ctx(self.app), self.case_pk)
+        except UqError as exc:
+            self.app.call_from_thread(self.notify, str(exc), severity="warning")
+            return
+        except Exception as exc:
+            self.app.call_from_thread(report, self.app, exc)
+            return
+        self.app.call_from_thread(self._undone)
+
+    def _undone(self) -> None:
+        case_id = self.data.case_id if self.data else f"#{self.case_pk}"
+        self.notify(f"{case_id}: decision undone, reply not sent")
+        self.app.post_message(CaseChanged(self.case_pk))
+        self.app.post_message(QueueChanged())
+        self.reload()

@@ -1,0 +1,488 @@
+"""The decision and call-attempt modals: where a determination is written.
+
+The modal loads the case in a worker, shows whether the decision agrees with the nurse,
+checks the rationale for treatment advice as it is typed, and saves through
+`services.review` in a worker. Refusals (GuardrailError) are shown in the modal and nothing
+is saved; a treatment-advice warning (GuardrailWarning) arms a second confirm press.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shlex
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+from rich.text import Text
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, Select, Static, TextArea
+
+from uq.domain import CallAttempt, CallOutcome, DeclineReason, NurseRecommendation, Outcome
+from uq.errors import GuardrailError, GuardrailWarning, UqError
+from uq.services.guardrails import advice_warnings, agreement
+from uq.tui.messages import CaseChanged, QueueChanged
+from uq.tui.widgets.rationale import RationaleEditor
+
+if TYPE_CHECKING:
+    from uq.services.context import Context
+    from uq.services.review import DecisionResult
+
+TITLES = {
+    Outcome.APPROVE: "Approve",
+    Outcome.DENY: "Deny",
+    Outcome.PARTIAL: "Partial approval",
+    Outcome.CALL_NEEDED: "Call needed",
+    Outcome.DECLINE: "Decline the case",
+}
+DECLINE_CHOICES = [
+    ("Conflict of interest", DeclineReason.CONFLICT_OF_INTEREST),
+    ("Outside my specialty", DeclineReason.OUTSIDE_SPECIALTY),
+    ("Other (say why in the rationale)", DeclineReason.OTHER),
+]
+CALL_CHOICES = [
+    ("Reached", CallOutcome.REACHED),
+    ("Voicemail", CallOutcome.VOICEMAIL),
+    ("No answer", CallOutcome.NO_ANSWER),
+]
+_FORCE_HINT = " — confirm with --force to send anyway"
+
+
+# ---------------------------------------------------- helpers shared with the case screen
+
+
+def app_ctx(app: App[Any]) -> Context:
+    """The app's open Context; the screens are only reachable once it is set."""
+    ctx = getattr(app, "ctx", None)
+    if ctx is None:
+        raise UqError("the case store is still opening: try again in a moment")
+    return cast("Context", ctx)
+
+
+def report(app: App[Any], exc: BaseException) -> None:
+    """Hand an error to the app's one router (UI thread only)."""
+    router = getattr(app, "report_error", None)
+    if callable(router):
+        router(exc)
+    else:
+        app.notify(str(exc) or type(exc).__name__, severity="error")
+
+
+def run_external(app: App[Any], argv: list[str], *, interactive: bool) -> int:
+    """Run a program with the terminal handed over (App.suspend). Headless (tests, web),
+    where suspending is not possible, a viewer still runs, detached from the terminal."""
+    from textual.app import SuspendNotSupported
+
+    try:
+        with app.suspend():
+            return subprocess.run(argv, check=False).returncode
+    except SuspendNotSupported:
+        if interactive:
+            raise UqError("this terminal cannot hand over to an editor") from None
+        devnull = subprocess.DEVNULL
+        return subprocess.run(
+            argv, check=False, stdin=devnull, stdout=devnull, stderr=devnull
+        ).returncode
+
+
+def outcome_label(outcome: Outcome) -> str:
+    return outcome.value.replace("_", " ")
+
+
+@dataclass(frozen=True)
+class CaseBrief:
+    """What a modal needs to know about the case, loaded once in a worker."""
+
+    case_id: str
+    nurse: NurseRecommendation
+    nurse_text: str
+    guideline: str
+    phone: str
+
+
+def _brief(ctx: Context, case_pk: int) -> CaseBrief:
+    from uq.services.queries import case_detail
+
+    c = case_detail(ctx, case_pk).case
+    f = c.fields
+    return CaseBrief(
+        c.case_id,
+        f.nurse_recommendation,
+        f.nurse_recommendation_text or "",
+        f.guideline or "",
+        f.provider_phone or "",
+    )
+
+
+def agreement_text(outcome: Outcome, nurse: NurseRecommendation, nurse_text: str) -> Text:
+    said = nurse.value.upper() + (f" — {nurse_text}" if nurse_text else "")
+    out = Text.assemble(("Nurse recommends: ", "dim"), said, "\n")
+    agrees = agreement(outcome, nurse)
+    if agrees is None:
+        out.append("No agreement question for this decision.", style="dim")
+    elif agrees:
+        out.append(f"✓ {TITLES[outcome]} agrees with the nurse.", style="bold green")
+    else:
+        out.append(f"✗ {TITLES[outcome]} DISAGREES with the nurse.", style="bold yellow")
+    return out
+
+
+# ------------------------------------------------------------------ the decision modal
+
+
+class DecisionModal(ModalScreen["DecisionResult | None"]):
+    """Approve / deny / partial / call needed / decline one case."""
+
+    DEFAULT_CSS = """
+    DecisionModal { align: center middle; }
+    DecisionModal > #dialog {
+        width: 90; max-width: 100%; height: auto; max-height: 100%;
+        border: thick $primary; background: $surface; padding: 0 1;
+    }
+    DecisionModal #title { text-style: bold; }
+    DecisionModal Label { margin-top: 1; }
+    DecisionModal #messages { margin-top: 1; height: auto; }
+    DecisionModal #keys { margin-top: 1; color: $text-muted; }
+    DecisionModal Select { width: 1fr; }
+    """
+
+    BINDINGS = [
+        Binding("ctrl+s", "confirm", "Confirm", priority=True),
+        Binding("ctrl+e", "external_editor", "$EDITOR", priority=True),
+        Binding("ctrl+t", "templates", "Template", priority=True),
+        Binding("escape", "cancel", "Cancel", priority=True),
+    ]
+
+    def __init__(self, case_pk: int, outcome: Outcome) -> None:
+        super().__init__()
+        self.case_pk = case_pk
+        self.outcome = outcome
+        self.brief: CaseBrief | None = None
+        self.armed = False  # a treatment-advice warning was shown: the next confirm sends
+        self.busy = False
+        self.last_error = ""
+
+    # -------------------------------------------------------------- layout
+
+    def _templates(self) -> dict[str, str]:
+        cfg = getattr(self.app, "config", None)
+        found = dict(cfg.ui.templates) if cfg is not None else {}
+        found.pop("dir", None)  # ui.templates.dir names the reply-template folder, not a text
+        return found
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Static(TITLES[self.outcome], id="title", markup=False)
+            yield Static("Loading the case…", id="agreement", markup=False)
+            templates = self._templates()
+            if templates:
+                yield Select(
+                    [(name, name) for name in templates],
+                    prompt="Insert a template (ctrl+t)",
+                    id="template",
+                )
+            label = (
+                "Rationale"
+                if self.outcome is not Outcome.CALL_NEEDED
+                else "What to discuss on the call"
+            )
+            yield Label(label)
+            yield RationaleEditor(id="rationale")
+            if self.outcome is not Outcome.DECLINE:
+                yield Label("Guideline / criteria relied on")
+                yield Input(id="guideline", placeholder="e.g. MCG A-0317 (27th ed.)")
+            if self.outcome is Outcome.PARTIAL:
+                yield Label("What is approved")
+                yield Input(id="portion", placeholder="e.g. 6 of 12 visits")
+            if self.outcome is Outcome.DECLINE:
+                yield Label("Reason")
+                yield Select(DECLINE_CHOICES, prompt="Why decline?", id="reason")
+            yield Static("", id="messages", markup=False)
+            yield Static(
+                "ctrl+s confirm · ctrl+e $EDITOR · ctrl+t template · esc cancel",
+                id="keys",
+                markup=False,
+            )
+
+    def on_mount(self) -> None:
+        if self.app.is_headless:
+            for field in self.query(Input):
+                field.cursor_blink = False
+        self.query_one(RationaleEditor).focus()
+        self._load()
+
+    @work(thread=True, exclusive=True, group="decision-load")
+    def _load(self) -> None:
+        try:
+            brief = _brief(app_ctx(self.app), self.case_pk)
+        except Exception as exc:
+            self.app.call_from_thread(report, self.app, exc)
+            return
+        self.app.call_from_thread(self._loaded, brief)
+
+    def _loaded(self, brief: CaseBrief) -> None:
+        self.brief = brief
+        self.query_one("#title", Static).update(f"{TITLES[self.outcome]} — {brief.case_id}")
+        self.query_one("#agreement", Static).update(
+            agreement_text(self.outcome, brief.nurse, brief.nurse_text)
+        )
+        for field in self.query("#guideline").results(Input):
+            if not field.value:
+                field.value = brief.guideline
+
+    # -------------------------------------------------------------- live messages
+
+    def _show(self, errors: list[str], warnings: list[str], *, armed_note: str = "") -> None:
+        out = Text()
+        for e in errors:
+            out.append(f"✗ {e}\n", style="bold red")
+        for w in warnings:
+            out.append(f"! {w}\n", style="yellow")
+        if armed_note:
+            out.append(armed_note, style="bold reverse yellow")
+        self.query_one("#messages", Static).update(out)
+
+    @on(TextArea.Changed, "#rationale")
+    def _rationale_changed(self) -> None:
+        if self.armed:  # the warning was about the old text
+            self.armed = False
+        self.last_error = ""
+        self._show([], advice_warnings(self.query_one(RationaleEditor).text))
+
+    @on(Select.Changed, "#template")
+    def _template_chosen(self, event: Select.Changed) -> None:
+        if event.value is Select.NULL:
+            return
+        text = self._templates().get(str(event.value), "")
+        if text:
+            self.query_one(RationaleEditor).insert_template(text)
+        event.select.clear()
+
+    def action_templates(self) -> None:
+        for select in self.query("#template").results(Select):
+            select.focus()
+            select.expanded = True
+            return
+        self.notify("No templates: add some under [ui.templates] in the config", severity="warning")
+
+    # -------------------------------------------------------------- $EDITOR
+
+    def action_external_editor(self) -> None:
+        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")
+        if not editor:
+            self.notify(
+                "Set $EDITOR (or $VISUAL) to write the rationale in your editor", severity="warning"
+            )
+            return
+        area = self.query_one(RationaleEditor)
+        fd, name = tempfile.mkstemp(prefix="uq-rationale-", suffix=".txt")  # 0600
+        path = Path(name)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(area.text)
+            code = run_external(self.app, [*shlex.split(editor), str(path)], interactive=True)
+            if code != 0:
+                self.notify(
+                    f"The editor exited with status {code}; rationale unchanged", severity="warning"
+                )
+                return
+            area.load_text(path.read_text(encoding="utf-8").rstrip("\n"))
+            self._rationale_changed()
+        except (UqError, OSError) as exc:
+            self.notify(str(exc), severity="error")
+        finally:
+            with contextlib.suppress(OSError):
+                path.unlink()
+        area.focus()
+
+    # -------------------------------------------------------------- confirm
+
+    def _values(self) -> dict[str, Any]:
+        values: dict[str, Any] = {"rationale": self.query_one(RationaleEditor).text}
+        for field in self.query("#guideline").results(Input):
+            values["guideline"] = field.value
+        for field in self.query("#portion").results(Input):
+            values["approved_portion"] = field.value
+        for select in self.query("#reason").results(Select):
+            values["decline_reason"] = (
+                None if select.value is Select.NULL else DeclineReason(str(select.value))
+            )
+        return values
+
+    def action_confirm(self) -> None:
+        if self.busy:
+            return
+        self.busy = True
+        self._submit(self._values(), self.armed)
+
+    @work(thread=True, exclusive=True, group="decision-save")
+    def _submit(self, values: dict[str, Any], force: bool) -> None:
+        from uq.services import review
+
+        try:
+            result = review.decide(
+                app_ctx(self.app), self.case_pk, self.outcome, force=force, **values
+            )
+        except GuardrailWarning as exc:
+            self.app.call_from_thread(self._warned, str(exc).removesuffix(_FORCE_HINT))
+        except (GuardrailError, UqError) as exc:
+            self.app.call_from_thread(self._refused, str(exc))
+        except Exception as exc:
+            self.app.call_from_thread(self._failed, exc)
+        else:
+            self.app.call_from_thread(self._saved, result)
+
+    def _warned(self, message: str) -> None:
+        self.busy = False
+        self.armed = True
+        self._show(
+            [], [message], armed_note="Press ctrl+s again to send anyway, or edit the rationale."
+        )
+
+    def _refused(self, message: str) -> None:
+        self.busy = False
+        self.last_error = message
+        self._show([message], advice_warnings(self.query_one(RationaleEditor).text))
+
+    def _failed(self, exc: BaseException) -> None:
+        self.busy = False
+        report(self.app, exc)
+
+    def _saved(self, result: DecisionResult) -> None:
+        case_id = self.brief.case_id if self.brief else f"#{self.case_pk}"
+        hold = int((result.outbox.not_before - result.outbox.created_at).total_seconds())
+        tail = (
+            f"reply held {hold} s (u to undo)"
+            if result.outbox.state.value == "held"
+            else "reply queued"
+        )
+        self.app.notify(
+            f"{case_id} {outcome_label(self.outcome)} saved — {tail}", title="Decision saved"
+        )
+        self.app.post_message(CaseChanged(self.case_pk))
+        self.app.post_message(QueueChanged())
+        self.dismiss(result)
+
+    def action_cancel(self) -> None:
+        if not self.busy:
+            self.dismiss(None)
+
+
+# ------------------------------------------------------------------ the call-attempt modal
+
+
+class CallModal(ModalScreen["CallAttempt | None"]):
+    """Log one peer-to-peer attempt: outcome, number dialled (pre-filled), a note."""
+
+    DEFAULT_CSS = """
+    CallModal { align: center middle; }
+    CallModal > #dialog {
+        width: 70; max-width: 100%; height: auto;
+        border: thick $primary; background: $surface; padding: 0 1;
+    }
+    CallModal #title { text-style: bold; }
+    CallModal Label { margin-top: 1; }
+    CallModal #keys { margin-top: 1; color: $text-muted; }
+    CallModal #messages { height: auto; }
+    """
+
+    BINDINGS = [
+        Binding("ctrl+s", "confirm", "Log call", priority=True),
+        Binding("escape", "cancel", "Cancel", priority=True),
+    ]
+
+    def __init__(self, case_pk: int) -> None:
+        super().__init__()
+        self.case_pk = case_pk
+        self.brief: CaseBrief | None = None
+        self.busy = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Static("Log a peer-to-peer call attempt", id="title", markup=False)
+            yield Label("Outcome")
+            yield Select(CALL_CHOICES, allow_blank=False, value=CallOutcome.REACHED, id="outcome")
+            yield Label("Number dialled")
+            yield Input(id="number", placeholder="provider phone")
+            yield Label("Note")
+            yield Input(id="note", placeholder="who you spoke to, what was agreed")
+            yield Static("", id="messages", markup=False)
+            yield Static("ctrl+s log · esc cancel", id="keys", markup=False)
+
+    def on_mount(self) -> None:
+        if self.app.is_headless:
+            for field in self.query(Input):
+                field.cursor_blink = False
+        self.query_one("#outcome", Select).focus()
+        self._load()
+
+    @work(thread=True, exclusive=True, group="call-load")
+    def _load(self) -> None:
+        try:
+            brief = _brief(app_ctx(self.app), self.case_pk)
+        except Exception as exc:
+            self.app.call_from_thread(report, self.app, exc)
+            return
+        self.app.call_from_thread(self._loaded, brief)
+
+    def _loaded(self, brief: CaseBrief) -> None:
+        self.brief = brief
+        self.query_one("#title", Static).update(
+            f"Log a peer-to-peer call attempt — {brief.case_id}"
+        )
+        number = self.query_one("#number", Input)
+        if not number.value:
+            number.value = brief.phone
+
+    def action_confirm(self) -> None:
+        if self.busy:
+            return
+        self.busy = True
+        outcome = CallOutcome(str(self.query_one("#outcome", Select).value))
+        self._submit(
+            outcome, self.query_one("#number", Input).value, self.query_one("#note", Input).value
+        )
+
+    @work(thread=True, exclusive=True, group="call-save")
+    def _submit(self, outcome: CallOutcome, number: str, note: str) -> None:
+        from uq.services import review
+
+        try:
+            call = review.log_call(
+                app_ctx(self.app), self.case_pk, outcome, note=note, number=number or None
+            )
+        except UqError as exc:
+            self.app.call_from_thread(self._refused, str(exc))
+        except Exception as exc:
+            self.app.call_from_thread(self._failed, exc)
+        else:
+            self.app.call_from_thread(self._saved, call)
+
+    def _refused(self, message: str) -> None:
+        self.busy = False
+        self.query_one("#messages", Static).update(Text(f"✗ {message}", style="bold red"))
+
+    def _failed(self, exc: BaseException) -> None:
+        self.busy = False
+        report(self.app, exc)
+
+    def _saved(self, call: CallAttempt) -> None:
+        case_id = self.brief.case_id if self.brief else f"#{self.case_pk}"
+        self.app.notify(f"{case_id}: call attempt logged ({outcome_label_call(call.outcome)})")
+        self.app.post_message(CaseChanged(self.case_pk))
+        self.dismiss(call)
+
+    def action_cancel(self) -> None:
+        if not self.busy:
+            self.dismiss(None)
+
+
+def outcome_label_call(outcome: CallOutcome) -> str:
+    return outcome.value.replace("_", " ")
