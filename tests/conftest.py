@@ -15,13 +15,43 @@ if _ROOT not in sys.path:  # so tests can `from tests.fixtures... import ...`
     sys.path.insert(0, _ROOT)
 
 from tests.fixtures.certs import TlsFiles, write_tls_files  # noqa: E402
-from tests.fixtures.dovecot import Dovecot, started_dovecot  # noqa: E402
+from tests.fixtures.dovecot import DOVECOT, Dovecot, started_dovecot  # noqa: E402
 from tests.fixtures.env import UqHome, make_uq_home, write_config  # noqa: E402, F401
 from tests.fixtures.postgres import fresh_database  # noqa: E402
 from tests.fixtures.smtp import SmtpServer  # noqa: E402
 from uq.queue.clock import FixedClock  # noqa: E402
 
 FIXED_NOW = datetime(2026, 11, 29, 13, 30, tzinfo=UTC)
+
+
+def _need_dovecot() -> None:
+    if not Path(DOVECOT).exists():
+        pytest.fail(
+            f"{DOVECOT} is missing: the IMAP tests need a real Dovecot. Run the test command "
+            "from README.md (`bash .ci/run`, which installs dovecot-imapd) or "
+            "`apt-get install -y dovecot-imapd`.",
+            pytrace=False,
+        )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_real_keyring() -> Iterator[None]:
+    """No test may read or write the developer's real keyring: outside `uq_home` the
+    keyring is the "fail" backend (keyring_status() == "unavailable"), in-process and in
+    subprocesses alike."""
+    import os
+
+    import keyring
+    import keyring.backends.fail
+
+    saved = os.environ.get("PYTHON_KEYRING_BACKEND")
+    os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+    keyring.set_keyring(keyring.backends.fail.Keyring())
+    yield
+    if saved is None:
+        os.environ.pop("PYTHON_KEYRING_BACKEND", None)
+    else:
+        os.environ["PYTHON_KEYRING_BACKEND"] = saved
 
 
 @pytest.fixture(scope="session")
@@ -33,6 +63,7 @@ def tls_files(tmp_path_factory: pytest.TempPathFactory) -> TlsFiles:
 @pytest.fixture(scope="module")
 def dovecot() -> Iterator[Dovecot]:
     """A private Dovecot shared by one test module (user reviewer / s3cret-pw)."""
+    _need_dovecot()
     d = started_dovecot()
     try:
         yield d
@@ -43,6 +74,7 @@ def dovecot() -> Iterator[Dovecot]:
 @pytest.fixture
 def dovecot_fn() -> Iterator[Dovecot]:
     """A private Dovecot for one test: for tests that kill it or break its mailboxes."""
+    _need_dovecot()
     d = started_dovecot()
     try:
         yield d

@@ -126,3 +126,17 @@ def test_write_config_points_uq_at_the_fixtures(tmp_path, dovecot, smtp_server):
     )
     assert cfg.database.url == "sqlite:///x.db"
     assert cfg.sla.client[0].reviewer_minutes == 60
+
+
+def test_pg_url_fails_in_ci_when_postgres_is_unreachable(monkeypatch):
+    import tests.fixtures.postgres as pg
+    from tests.fixtures.ports import free_port
+
+    dead = f"host=127.0.0.1 port={free_port()} user=postgres dbname=postgres connect_timeout=3"
+    monkeypatch.setattr(pg, "ADMIN_DSN", dead)
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI must run the PostgreSQL tests"):
+        next(pg.fresh_database())
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match="NOT TESTED ON POSTGRESQL"):
+        next(pg.fresh_database())

@@ -99,3 +99,7 @@ def test_keyring_status_and_unavailable_keyring(uq_home):
         store_password("imap", cfg(), "pw")
     with pytest.raises(CredentialError, match="no IMAP password"):
         secret_for("imap", cfg())  # an unusable keyring is "not found", not a crash
+
+
+def test_outside_uq_home_the_real_keyring_is_out_of_reach():
+    assert keyring_status() == "unavailable"
