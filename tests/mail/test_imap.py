@@ -230,6 +230,12 @@ def test_configured_sent_folder_wins(tmp_path, dovecot):
         assert s.find_sent_folder() == "Replies"
 
 
+def test_sent_folder_auto_means_special_use(tmp_path, dovecot):
+    dovecot.create_folder("Sent", special_use="\\Sent")
+    with ImapSession(make_cfg(tmp_path, dovecot, imap={"sent_folder": "auto"})) as s:
+        assert s.find_sent_folder() == "Sent"
+
+
 def test_no_sent_folder(tmp_path, dovecot):
     with ImapSession(make_cfg(tmp_path, dovecot)) as s:
         assert s.find_sent_folder() is None

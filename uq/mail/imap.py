@@ -285,8 +285,9 @@ class ImapSession:
             c.append(folder, raw, flags=tuple(flags))
 
     def find_sent_folder(self) -> str | None:
-        """imap.sent_folder when configured, else the folder the server marks \\Sent."""
-        if self.icfg.sent_folder:
+        """imap.sent_folder when configured by name, else ("auto" or unset) the folder the
+        server marks \\Sent."""
+        if self.icfg.sent_folder and self.icfg.sent_folder != "auto":
             return self.icfg.sent_folder
         with self._guard() as c:
             found: str | None = c.find_special_folder(SENT)
