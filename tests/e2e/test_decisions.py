@@ -1,0 +1,222 @@
+"""Decisions and replies end to end: real Dovecot in, real aiosmtpd (STARTTLS + AUTH) out."""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.corpus_loader import CORPUS_DIR
+from tests.fixtures.dovecot import Dovecot, wait_until
+from tests.fixtures.env import to_toml, write_config
+from tests.fixtures.smtp import SmtpServer, _Handler
+from uq.cli import main
+from uq.config import load_config
+from uq.services.context import Context
+
+CASE = (CORPUS_DIR / "01-example-text.eml").read_bytes()
+CASE_MSGID = "<case-004512.1@reviews.example-um.com>"
+RATIONALE = ("Records show three weeks of radicular pain with two weeks of NSAIDs and no physical "
+             "therapy; MCG requires six weeks of conservative care absent red flags, none documented.")
+GUIDELINE = "MCG A-0317 Magnetic Resonance Imaging, Lumbar Spine (27th ed.), conservative therapy criterion"
+
+
+@pytest.fixture
+def setup(dovecot_fn: Dovecot, smtp_server: SmtpServer, uq_home: Any, tmp_path: Path,
+          capsys: pytest.CaptureFixture[str]) -> tuple[Path, Dovecot, SmtpServer]:
+    dovecot_fn.create_folder("Sent", special_use="\\Sent")
+    dovecot_fn.append(CASE)
+    cfg = config_file(tmp_path / "config.toml", dovecot_fn, smtp_server)
+    assert main(["--config", str(cfg), "sync", "--once"]) == 0
+    capsys.readouterr()
+    return cfg, dovecot_fn, smtp_server
+
+
+def config_file(path: Path, dovecot: Dovecot, smtp: SmtpServer, **smtp_extra: Any) -> Path:
+    cfg = write_config(
+        path.parent, dovecot=dovecot, smtp=smtp, db_url=f"sqlite:///{path.parent / 'uq.sqlite3'}", path=path,
+        imap={"sent_folder": "auto"},
+        reviewer={"name": "Dr. Test Reviewer", "credentials": "MD", "specialty": "Orthopedic Surgery",
+                  "phone": "(555) 010-7000", "user": "reviewer"},
+    )
+    data = tomllib.loads(cfg.read_text())
+    data["smtp"].update({"timeout_seconds": 2.0, **smtp_extra})
+    cfg.write_text(to_toml(data))
+    return cfg
+
+
+def run(capsys: pytest.CaptureFixture[str], cfg: Path, *args: str) -> tuple[int, str, str]:
+    code = main(["--config", str(cfg), *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def outbox(capsys: pytest.CaptureFixture[str], cfg: Path) -> list[dict[str, Any]]:
+    code, out, _ = run(capsys, cfg, "outbox", "--json")
+    assert code == 0
+    return json.loads(out)  # type: ignore[no-any-return]
+
+
+def test_deny_reply_threads_to_the_case_and_carries_every_part(setup: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    cfg, dovecot, smtp = setup
+    code, out, err = run(capsys, cfg, "decide", "UM-2026-004512", "--deny", "--rationale", RATIONALE,
+                         "--guideline", GUIDELINE)
+    assert code == 0, err
+    code, out, err = run(capsys, cfg, "send")
+    assert code == 0, err
+    assert out.startswith("sent 1")
+    assert len(smtp.messages) == 1
+    mail_from, rcpts, raw = smtp.messages[0]
+    assert rcpts == ["mlopez@reviews.example-um.com"] and mail_from == "reviewer@example.test"
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    assert msg["In-Reply-To"] == CASE_MSGID
+    assert CASE_MSGID in " ".join(str(msg["References"]).split())
+    assert msg["Subject"] == "Re: UM Review Request - Case #UM-2026-004512 - EXPEDITED - MRI lumbar spine"
+    body = msg.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    for part in ("UM-2026-004512", "J.D.", "CPT 72148", "DENY", "agree", RATIONALE[:40], "MCG A-0317",
+                 "Dr. Test Reviewer", "MD", "Orthopedic Surgery", "conflict of interest", "2026"):
+        assert part in body, part
+    assert "Jane" not in body and "03/04/1961" not in body, "minimum necessary PHI"
+    assert outbox(capsys, cfg)[0]["state"] == "sent"
+    # the Sent copy landed in Dovecot's special-use \Sent folder, same Message-ID
+    c = dovecot.client()
+    c.select_folder("Sent")
+    uids = c.search("ALL")
+    assert len(uids) == 1
+    sent = email.message_from_bytes(c.fetch(uids, ["BODY.PEEK[]"])[uids[0]][b"BODY[]"])
+    assert sent["Message-ID"] == msg["Message-ID"]
+    c.logout()
+    code, out, _ = run(capsys, cfg, "audit", "verify")
+    assert code == 0 and "intact" in out
+
+
+def test_denial_without_rationale_is_refused_and_nothing_queued(setup: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    cfg, _, smtp = setup
+    code, _, err = run(capsys, cfg, "decide", "UM-2026-004512", "--deny", "--guideline", GUIDELINE)
+    assert code == 7 and err.count("\n") == 1 and "rationale" in err
+    code, _, err = run(capsys, cfg, "decide", "UM-2026-004512", "--deny", "--rationale", "Does not meet criteria.",
+                       "--guideline", GUIDELINE)
+    assert code == 7 and "rationale" in err
+    assert outbox(capsys, cfg) == []
+    code, out, _ = run(capsys, cfg, "queue", "--json")
+    assert json.loads(out)[0]["status"] == "open"
+
+
+def test_treatment_advice_needs_force(setup: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    cfg, _, _ = setup
+    advice = RATIONALE + " You should prescribe a course of physical therapy first."
+    code, _, err = run(capsys, cfg, "decide", "UM-2026-004512", "--deny", "--rationale", advice, "--guideline", GUIDELINE)
+    assert code == 7 and "--force" in err and outbox(capsys, cfg) == []
+    code, _, err = run(capsys, cfg, "decide", "UM-2026-004512", "--deny", "--rationale", advice, "--guideline",
+                       GUIDELINE, "--force")
+    assert code == 0 and "warning" in err
+    assert len(outbox(capsys, cfg)) == 1
+
+
+def test_smtp_down_keeps_decision_then_sends_exactly_once(setup: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    cfg, _, smtp = setup
+    assert run(capsys, cfg, "decide", "UM-2026-004512", "--approve")[0] == 0
+    smtp.stop()
+    code, _, err = run(capsys, cfg, "send")
+    assert code == 8 and err.count("\n") == 1 and "kept in the outbox" in err
+    items = outbox(capsys, cfg)
+    assert [i["state"] for i in items] == ["failed"] and items[0]["last_error"]
+    smtp.start()
+    assert run(capsys, cfg, "send")[0] == 0
+    assert run(capsys, cfg, "send")[0] == 0
+    assert len(smtp.messages) == 1
+    assert outbox(capsys, cfg)[0]["state"] == "sent"
+
+
+def test_451_is_retried(setup: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    cfg, _, smtp = setup
+    assert run(capsys, cfg, "decide", "UM-2026-004512", "--approve")[0] == 0
+    smtp.fail_next(2)
+    code, out, err = run(capsys, cfg, "send")
+    assert code == 0, err
+    assert len(smtp.messages) == 1
+    assert outbox(capsys, cfg)[0]["attempts"] == 1  # one claim, three SMTP tries inside it
+
+
+def test_undo_within_hold_sends_nothing(setup: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    cfg, _, smtp = setup
+    held = config_file(cfg.parent / "held.toml", setup[1], smtp, hold_seconds=300)
+    code, out, _ = run(capsys, held, "decide", "UM-2026-004512", "--approve")
+    assert code == 0 and "held" in out
+    assert run(capsys, held, "send")[0] == 0
+    assert smtp.messages == []
+    code, out, err = run(capsys, held, "undo", "UM-2026-004512")
+    assert code == 0, err
+    assert outbox(capsys, held)[0]["state"] == "undone"
+    assert run(capsys, cfg, "send")[0] == 0  # even with the hold over: nothing to send
+    assert smtp.messages == []
+    code, out, _ = run(capsys, cfg, "queue", "--json")
+    assert json.loads(out)[0]["status"] == "open"
+    code, _, err = run(capsys, cfg, "undo", "UM-2026-004512")
+    assert code != 0 and "nothing to undo" in err
+
+
+def test_call_needed_logs_attempts_and_keeps_case_in_queue(setup: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    cfg, _, smtp = setup
+    code, _, err = run(capsys, cfg, "decide", "UM-2026-004512", "--call-needed", "--note", "Need the PT notes.")
+    assert code == 0, err
+    code, out, _ = run(capsys, cfg, "call", "UM-2026-004512", "--attempt", "--outcome", "voicemail", "--note", "left VM")
+    assert code == 0 and "(555) 201-3344" in out
+    assert run(capsys, cfg, "send")[0] == 0
+    body = email.message_from_bytes(smtp.messages[0].raw, policy=email.policy.default)
+    text = body.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "CALL NEEDED" in text and "(555) 010-7000" in text
+    code, out, _ = run(capsys, cfg, "queue", "--json")
+    assert json.loads(out)[0]["status"] == "call_needed"
+    code, _, err = run(capsys, cfg, "decide", "UM-2026-004512", "--approve")
+    assert code == 0, err
+    assert run(capsys, cfg, "send")[0] == 0
+    assert len(smtp.messages) == 2
+    final = email.message_from_bytes(smtp.messages[1].raw, policy=email.policy.default)
+    assert "voicemail" in final.get_body(("plain",)).get_content().lower()  # type: ignore[union-attr]
+    code, out, _ = run(capsys, cfg, "queue", "--json")
+    assert json.loads(out) == []
+
+
+def test_sigkill_after_server_accepted_resends_once_with_same_message_id(
+    setup: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, uq_home: Any
+) -> None:
+    cfg, _, smtp = setup
+    assert run(capsys, cfg, "decide", "UM-2026-004512", "--approve")[0] == 0
+    original = _Handler.handle_DATA
+
+    async def accept_then_stall(self: _Handler, *args: Any) -> str:
+        answer = await original(self, *args)
+        await asyncio.sleep(8)  # the message is accepted; the client never hears the 250 in time
+        return answer
+
+    monkeypatch.setattr(_Handler, "handle_DATA", accept_then_stall)
+    proc = subprocess.Popen([sys.executable, "-m", "uq.cli", "--config", str(cfg), "send"], env=uq_home.env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert wait_until(lambda: len(smtp.messages) == 1, timeout=20)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(10)
+    monkeypatch.setattr(_Handler, "handle_DATA", original)
+    assert outbox(capsys, cfg)[0]["state"] == "sending"
+    assert run(capsys, cfg, "send")[0] == 0  # the lease still holds: no second copy yet
+    assert len(smtp.messages) == 1
+    lease = int(2 * load_config(cfg).smtp.timeout_seconds) + 1
+    time.sleep(lease + 0.5)
+    assert run(capsys, cfg, "send")[0] == 0
+    assert run(capsys, cfg, "send")[0] == 0
+    assert len(smtp.messages) == 2, "at most one resend"
+    ids = [email.message_from_bytes(m.raw)["Message-ID"] for m in smtp.messages]
+    assert ids[0] == ids[1]
+    ctx = Context.open(load_config(cfg))
+    assert any(e.action == "resend_after_interruption" for e in ctx.store.audit_entries())
