@@ -219,7 +219,10 @@ class CaseScreen(Screen[None]):
             self.notify("No system viewer found (xdg-open / open)", severity="warning")
             return
         try:
-            code = run_external(self.app, [*argv, str(path)], interactive=False)
+            code = run_external(
+                self.app,
+                [*argv, str(path)],
+            )
         except (OSError, UqError) as exc:
             self.notify(f"Could not open the attachment: {exc}", severity="error")
             return

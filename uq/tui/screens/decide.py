@@ -75,21 +75,17 @@ def report(app: App[Any], exc: BaseException) -> None:
         app.notify(str(exc) or type(exc).__name__, severity="error")
 
 
-def run_external(app: App[Any], argv: list[str], *, interactive: bool) -> int:
-    """Run a program with the terminal handed over (App.suspend). Headless (tests, web),
-    where suspending is not possible, a viewer still runs, detached from the terminal."""
+def run_external(app: App[Any], argv: list[str]) -> int:
+    """Run a program with the terminal handed over (App.suspend). Where suspending is not
+    possible (headless tests, the web), it runs detached from the terminal instead."""
     from textual.app import SuspendNotSupported
 
     try:
         with app.suspend():
             return subprocess.run(argv, check=False).returncode
     except SuspendNotSupported:
-        if interactive:
-            raise UqError("this terminal cannot hand over to an editor") from None
-        devnull = subprocess.DEVNULL
-        return subprocess.run(
-            argv, check=False, stdin=devnull, stdout=devnull, stderr=devnull
-        ).returncode
+        quiet = subprocess.DEVNULL
+        return subprocess.run(argv, check=False, stdin=quiet, stdout=quiet, stderr=quiet).returncode
 
 
 def outcome_label(outcome: Outcome) -> str:
@@ -287,7 +283,7 @@ class DecisionModal(ModalScreen["DecisionResult | None"]):
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 fh.write(area.text)
-            code = run_external(self.app, [*shlex.split(editor), str(path)], interactive=True)
+            code = run_external(self.app, [*shlex.split(editor), str(path)])
             if code != 0:
                 self.notify(
                     f"The editor exited with status {code}; rationale unchanged", severity="warning"

@@ -1,0 +1,167 @@
+"""The case screen: every section, the audit on open, raw toggle, attachments, scrolling."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from tests.tui.case_host import Host, demo_ctx, pk_of, settle, sync  # noqa: F401 - fixture
+from uq.queue.clock import FixedClock
+from uq.services.context import Context
+from uq.tui.screens.case import CaseScreen
+from uq.tui.widgets.case_view import CaseView
+
+PACKET = [
+    "Request", "Member", "Provider", "Diagnosis", "Service", "Guideline", "Criteria met",
+    "Criteria not met", "Clinical summary", "Nurse assessment", "Recommendation", "Audit",
+]
+
+
+@sync
+async def test_case_screen_shows_every_section_and_audits_the_open(
+    demo_ctx: Context, fixed_clock: FixedClock
+) -> None:
+    pk = pk_of(demo_ctx, "UM-2026-004512")
+    app = Host(demo_ctx, fixed_clock, open_pk=pk)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, CaseScreen)
+        text = app.screen.query_one(CaseView).text
+        for title in PACKET:
+            assert f" {title} " in text, title
+        for value in ("UM-2026-004512", "Jane Q. Sample", "(555) 201-3344", "M54.16",
+                      "CPT 72148", "MCG A-0317", "Radicular pain", "6 weeks of conservative",
+                      "64F with 3 weeks", "does not meet MCG", "DENY", "imaging is not yet"):
+            assert value in text, value
+        assert "opened by demo" in text
+    actions = [e.action for e in demo_ctx.store.audit_entries(case_pk=pk)]
+    assert actions.count("opened") == 1
+    assert pk in app.changed  # the queue learns the case was opened
+
+
+@sync
+async def test_attachments_thread_and_p2p_log_sections(
+    demo_ctx: Context, fixed_clock: FixedClock
+) -> None:
+    expected = {
+        "ACR-77310": [" Attachments ", "ACR-77310-packet.pdf", " Attachment text: ", "Catheter ablation"],
+        "UM-2026-004533": [" Thread ", "updated: RE: Case UM-2026-004533"],
+        "SHR-26-1052": [" Peer-to-peer log ", "voicemail · (555) 610-1200", " Decisions ",
+                        "call_needed by demo"],
+    }
+    for case_id, needles in expected.items():
+        app = Host(demo_ctx, fixed_clock, open_pk=pk_of(demo_ctx, case_id))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            text = app.screen.query_one(CaseView).text
+            for needle in needles:
+                assert needle in text, (case_id, needle)
+
+
+@sync
+async def test_problems_are_shown_first(demo_ctx: Context, fixed_clock: FixedClock) -> None:
+    noid = next(c for c in demo_ctx.store.cases() if c.case_id.startswith("NOID-"))
+    app = Host(demo_ctx, fixed_clock, open_pk=noid.id)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        text = app.screen.query_one(CaseView).text
+        assert text.lstrip().startswith("Problems")
+        assert "case_id: not found" in text
+
+
+@sync
+async def test_raw_toggle(demo_ctx: Context, fixed_clock: FixedClock) -> None:
+    app = Host(demo_ctx, fixed_clock, open_pk=pk_of(demo_ctx, "UM-2026-004512"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        view = app.screen.query_one(CaseView)
+        await pilot.press("r")
+        await settle(pilot)
+        assert view.showing_raw
+        assert "Message-ID: <case-4512.1@reviews.example-um.com>" in view.text
+        assert " Clinical summary " not in view.text
+        await pilot.press("r")
+        await pilot.pause()
+        assert not view.showing_raw and " Clinical summary " in view.text
+
+
+@sync
+async def test_scroll_keys_and_escape(demo_ctx: Context, fixed_clock: FixedClock) -> None:
+    app = Host(demo_ctx, fixed_clock, open_pk=pk_of(demo_ctx, "ACR-77310"))
+    async with app.run_test(size=(100, 20)) as pilot:
+        await settle(pilot)
+        view = app.screen.query_one(CaseView)
+        assert view.max_scroll_y > 5
+        await pilot.press("j", "j", "j")
+        await pilot.pause()
+        assert view.scroll_y == 3
+        await pilot.press("k")
+        await pilot.pause()
+        assert view.scroll_y == 2
+        await pilot.press("pagedown")
+        await pilot.pause()
+        assert view.scroll_y > 10
+        await pilot.press("G")
+        await pilot.pause()
+        assert view.scroll_y == view.max_scroll_y
+        await pilot.press("g")
+        await pilot.pause()
+        assert view.scroll_y == 0
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, CaseScreen)
+
+
+def _fake_viewer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An `xdg-open` (and `open`) on PATH that records its argument instead of opening a GUI."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    log = tmp_path / "viewer.log"
+    for name in ("xdg-open", "open"):
+        script = bin_dir / name
+        script.write_text(f'#!/bin/sh\nprintf "%s\\n" "$1" >> "{log}"\n')
+        script.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    return log
+
+
+@sync
+async def test_open_attachment_with_the_system_viewer(
+    demo_ctx: Context, fixed_clock: FixedClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = _fake_viewer(tmp_path, monkeypatch)
+    app = Host(demo_ctx, fixed_clock, open_pk=pk_of(demo_ctx, "ACR-77310"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("o")
+        await settle(pilot)
+        opened = Path(log.read_text().strip())
+        assert opened.name == "ACR-77310-packet.pdf"
+        assert opened.read_bytes().startswith(b"%PDF-")
+        assert stat.S_IMODE(opened.stat().st_mode) == 0o600
+        assert stat.S_IMODE(opened.parent.stat().st_mode) == 0o700
+        assert any("Opened ACR-77310-packet.pdf" in n.message for n in app._notifications)
+
+
+@sync
+async def test_open_attachment_without_a_viewer_or_attachment(
+    demo_ctx: Context, fixed_clock: FixedClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    empty = tmp_path / "empty-bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    app = Host(demo_ctx, fixed_clock, open_pk=pk_of(demo_ctx, "ACR-77310"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("o")
+        await pilot.pause()
+        assert any("No system viewer" in n.message for n in app._notifications)
+    app = Host(demo_ctx, fixed_clock, open_pk=pk_of(demo_ctx, "UM-2026-004512"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("o")
+        await pilot.pause()
+        assert any("no attachments" in n.message for n in app._notifications)
