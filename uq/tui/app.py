@@ -1,0 +1,225 @@
+"""The App: holds config, clock and context, routes errors, locks when idle. Thin on purpose:
+the queue and case screens own their workflows.
+
+Start-up order keeps the first paint fast: the queue screen shows at once (no SQLAlchemy
+imported), a thread worker opens the store through the `opener` launch.py supplied, and
+the rows arrive as a message.
+"""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual import events, work
+from textual.app import App
+from textual.binding import Binding
+
+from uq.config import Config
+from uq.errors import ConfigError, CredentialError, UqError
+from uq.queue.clock import Clock, system_clock
+from uq.tui.keymap import binding, resolve_keymap
+from uq.tui.messages import ContextFailed, ContextReady, ErrorRaised
+from uq.tui.palette import UqCommands
+from uq.tui.rows import resolve_views
+from uq.tui.themes import apply_theme
+from uq.tui.workers import Background
+
+if TYPE_CHECKING:
+    from uq.services.context import Context
+    from uq.services.outbox import Transport
+    from uq.tui.screens.queue import QueueScreen
+
+log = logging.getLogger("uq.tui")
+
+# Errors the reviewer must act on (fix a password, a config value) get a modal; anything
+# else (a dropped connection, a busy database) is a toast: it will retry by itself.
+ACTIONABLE: tuple[type[UqError], ...] = (CredentialError, ConfigError)
+
+
+@dataclass
+class Opened:
+    """What launch.py's opener returns from its worker thread."""
+
+    ctx: Context
+    sync: bool = False  # run the IMAP watcher
+    send: bool = True  # run the outbox sender
+    transport: Transport | None = None  # None: SMTP
+    notice: str = ""  # shown in the status bar (demo: where replies go)
+    replies: Path | None = None  # demo: the folder of .eml replies
+    cleanup: list[Callable[[], None]] = field(default_factory=list)
+
+
+class UqApp(App[int]):
+    CSS_PATH = "uq.tcss"
+    TITLE = "uq"
+    BINDINGS: ClassVar[list[Binding]] = [  # type: ignore[assignment]
+        binding("help", "help"),
+        binding("palette", "command_palette", priority=True),
+        binding("quit", "quit"),
+        binding("lock", "lock"),
+    ]
+    COMMANDS = App.COMMANDS | {UqCommands}
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        opener: Callable[[], Opened],
+        clock: Clock = system_clock,
+        demo: bool = False,
+        sender_interval: float = 1.0,
+    ) -> None:
+        self.keymap = resolve_keymap(config.ui.keymap)  # ConfigError before any screen shows
+        self.views = resolve_views(config.ui.views)
+        super().__init__()
+        self.config = config
+        self.clock = clock
+        self.demo = demo
+        self.ctx: Context | None = None
+        self.opened: Opened | None = None
+        self._opener = opener
+        self.background = Background(self, sender_interval=sender_interval)
+        self.last_activity = clock()
+        self.locked = False
+        apply_theme(self, config.ui.theme)
+
+    # ------------------------------------------------------------ start / stop
+
+    def on_mount(self) -> None:
+        from uq.tui.screens.queue import QueueScreen
+
+        self.set_keymap({k: v for k, v in self.keymap.items() if k in self.config.ui.keymap})
+        self.push_screen(QueueScreen())
+        self.set_interval(1.0, self.check_lock)
+        self._open_context()
+
+    @work(thread=True, exclusive=True, group="open")
+    def _open_context(self) -> None:
+        try:
+            opened = self._opener()
+        except Exception as exc:
+            self.post_message(ContextFailed(exc))
+            return
+        self.opened = opened
+        self.post_message(ContextReady(opened.ctx, opened.notice))
+
+    def on_context_ready(self, message: ContextReady) -> None:
+        self.ctx = message.ctx
+        self.config = message.ctx.config  # the demo swaps in its own store and reviewer
+        assert self.opened is not None
+        self.background.start(self.opened)
+        self.queue_screen.context_ready(message.notice)
+
+    def on_context_failed(self, message: ContextFailed) -> None:
+        self.report_error(message.error)
+
+    def on_unmount(self) -> None:
+        self.background.stop()
+        if self.opened is not None:
+            for fn in self.opened.cleanup:
+                fn()
+
+    @property
+    def queue_screen(self) -> QueueScreen:
+        from uq.tui.screens.queue import QueueScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, QueueScreen):
+                return screen
+        raise LookupError("queue screen not installed")
+
+    # ------------------------------------------------------------ errors
+
+    def report_error(self, exc: BaseException) -> None:
+        """The one error router. Must run on the UI thread (workers post ErrorRaised)."""
+        if isinstance(exc, ACTIONABLE):
+            from uq.tui.screens.error import ErrorScreen
+
+            self.push_screen(ErrorScreen(str(exc)))
+        elif isinstance(exc, UqError):
+            self.notify(str(exc), severity="warning", timeout=8)
+        else:
+            log.error("unexpected %s", type(exc).__name__, exc_info=exc)
+            self.notify(
+                f"unexpected error: {type(exc).__name__} (see the log)",
+                severity="error",
+                timeout=10,
+            )
+
+    def on_error_raised(self, message: ErrorRaised) -> None:
+        self.report_error(message.error)
+
+    # ------------------------------------------------------------ alerts
+
+    def alert(self, text: str, *, hook: Sequence[str] = (), case_id: str = "") -> None:
+        """Toast, bell, and the configured hook with only the case ID (no PHI) as argument."""
+        self.notify(text, severity="warning", timeout=10)
+        if self.config.ui.bell:
+            self.bell()
+        if hook and case_id:
+            self._run_hook(list(hook), case_id)
+
+    @work(thread=True, group="hooks")
+    def _run_hook(self, argv: list[str], case_id: str) -> None:
+        try:
+            subprocess.run(
+                [*argv, case_id],
+                check=False,
+                timeout=60,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            self.post_message(ErrorRaised(UqError(f"hook {argv[0]} failed: {type(exc).__name__}")))
+
+    # ------------------------------------------------------------ idle lock
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key | events.MouseDown) and not event.is_forwarded:
+            self.last_activity = self.clock()
+        await super().on_event(event)
+
+    def check_lock(self) -> None:
+        """Lock after `security.lock_after_minutes` without a key, measured on the injected
+        clock so tests can advance time instead of waiting."""
+        minutes = self.config.security.lock_after_minutes
+        if minutes <= 0 or self.locked:
+            return
+        if (self.clock() - self.last_activity).total_seconds() >= minutes * 60:
+            self.action_lock()
+
+    def action_lock(self) -> None:
+        if self.locked:
+            return
+        from uq.tui.screens.lock import LockScreen
+
+        self.locked = True
+
+        def unlocked(_: Any) -> None:
+            self.locked = False
+            self.last_activity = self.clock()
+
+        self.push_screen(LockScreen(self.config.security.unlock), unlocked)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """While locked, only quitting works: no palette or case search over the lock."""
+        return not self.locked or action in ("quit", "help_quit")
+
+    # ------------------------------------------------------------ navigation
+
+    def action_help(self) -> None:
+        from uq.tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    def open_case(self, case_pk: int) -> None:
+        from uq.tui.screens.case import CaseScreen
+
+        self.push_screen(CaseScreen(case_pk))

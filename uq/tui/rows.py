@@ -1,0 +1,276 @@
+"""Display rows for the queue list, built once per reload from the store's QueueRow tuples.
+
+A DisplayRow holds what the list draws and what the filter searches, already formatted,
+so drawing a line is string slicing plus one `sla_state` call. Member names never reach
+the screen: the row keeps initials for display and a lower-cased haystack for `/`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from uq.domain import SlaState
+from uq.queue.sla import sla_state
+
+
+class QueueRow(Protocol):
+    """The columns of uq.services.queries.queue_rows this module reads (structural, so
+    the TUI does not import the store's type)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def case_id(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def due_at(self) -> datetime | None: ...
+    @property
+    def window_start(self) -> datetime | None: ...
+    @property
+    def urgency(self) -> str: ...
+    @property
+    def review_type(self) -> str: ...
+    @property
+    def client(self) -> str | None: ...
+    @property
+    def service(self) -> str | None: ...
+    @property
+    def nurse_recommendation(self) -> str: ...
+    @property
+    def member_name(self) -> str | None: ...
+    @property
+    def update_count(self) -> int: ...
+    @property
+    def has_problems(self) -> bool: ...
+    @property
+    def arrived_at(self) -> datetime: ...
+
+
+FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
+
+SORT_KEYS: tuple[str, ...] = ("due", "urgency", "arrival", "client")
+
+DEFAULT_VIEWS: dict[str, str] = {
+    "1": "all",
+    "2": "urgent",
+    "3": "breached",
+    "4": "warning",
+    "5": "call_needed",
+    "6": "updated",
+    "7": "problems",
+}
+VIEW_NAMES: tuple[str, ...] = (
+    "all",
+    "urgent",
+    "breached",
+    "warning",
+    "call_needed",
+    "updated",
+    "problems",
+)
+
+_REC = {"approve": "approve", "deny": "deny", "partial": "partial", "pend": "pend", "unknown": "?"}
+_TYPE = {"prospective": "PRE", "concurrent": "CON", "retrospective": "RET", "unknown": "?"}
+_URG = {"urgent": "URG", "standard": "std", "unknown": "?"}
+_URGENCY_RANK = {"urgent": 0, "unknown": 1, "standard": 2}
+
+
+def initials(name: str | None) -> str:
+    """Same rule as Case.member_initials ("Doe, Jane Q." → "J.D."): minimum necessary PHI."""
+    name = name or ""
+    last_first = "," in name
+    parts = [p for p in name.replace(",", " ").split() if p[:1].isalpha()]
+    if not parts:
+        return ""
+    first, last = (parts[1], parts[0]) if last_first and len(parts) > 1 else (parts[0], parts[-1])
+    return f"{first[0].upper()}.{last[0].upper()}." if len(parts) > 1 else f"{first[0].upper()}."
+
+
+@dataclass(frozen=True, slots=True)
+class DisplayRow:
+    pk: int
+    case_id: str
+    due_at: datetime | None
+    window_start: datetime | None
+    warning_at: datetime | None  # when the row turns amber (for alerts without a full scan)
+    urgency: str
+    review_type: str
+    client: str
+    service: str
+    recommendation: str
+    initials: str
+    call_needed: bool
+    updated: bool
+    problems: bool
+    arrived_at: datetime
+    haystack: str  # lower-case case ID, member, client, service: what `/` searches
+
+    @property
+    def urgent(self) -> bool:
+        return self.urgency == "urgent"
+
+    @property
+    def flags(self) -> str:
+        return (
+            ("U" if self.updated else " ")
+            + ("!" if self.problems else " ")
+            + ("C" if self.call_needed else " ")
+        )
+
+    def state(
+        self, now: datetime, warning_fraction: float, warning_minutes: int
+    ) -> tuple[int, SlaState]:
+        if self.due_at is None:
+            return 10**9, SlaState.OK
+        return sla_state(
+            self.due_at,
+            self.window_start,
+            now,
+            warning_fraction=warning_fraction,
+            warning_minutes=warning_minutes,
+        )
+
+
+def warning_instant(
+    due_at: datetime | None,
+    window_start: datetime | None,
+    *,
+    warning_fraction: float,
+    warning_minutes: int,
+) -> datetime | None:
+    """The instant `sla_state` starts answering WARNING: the earlier of the two thresholds."""
+    if due_at is None:
+        return None
+    lead = timedelta(minutes=warning_minutes)
+    if window_start is not None and due_at > window_start:
+        lead = max(lead, (due_at - window_start) * warning_fraction)
+    return due_at - lead
+
+
+def from_queue_row(r: QueueRow, *, warning_fraction: float, warning_minutes: int) -> DisplayRow:
+    client = r.client or ""
+    service = r.service or ""
+    return DisplayRow(
+        pk=r.id,
+        case_id=r.case_id,
+        due_at=r.due_at,
+        window_start=r.window_start,
+        warning_at=warning_instant(
+            r.due_at,
+            r.window_start,
+            warning_fraction=warning_fraction,
+            warning_minutes=warning_minutes,
+        ),
+        urgency=r.urgency,
+        review_type=r.review_type,
+        client=client,
+        service=service,
+        recommendation=r.nurse_recommendation,
+        initials=initials(r.member_name),
+        call_needed=r.status == "call_needed",
+        updated=r.update_count > 0,
+        problems=r.has_problems,
+        arrived_at=r.arrived_at,
+        haystack="\n".join((r.case_id, r.member_name or "", client, service)).lower(),
+    )
+
+
+def sort_rows(rows: Sequence[DisplayRow], key: str) -> list[DisplayRow]:
+    """Every order falls back to due time, so equal keys still show the most pressing first."""
+
+    def due(r: DisplayRow) -> datetime:
+        return r.due_at or FAR_FUTURE
+
+    if key == "urgency":
+        return sorted(rows, key=lambda r: (_URGENCY_RANK.get(r.urgency, 1), due(r), r.pk))
+    if key == "arrival":
+        return sorted(rows, key=lambda r: (r.arrived_at, r.pk))
+    if key == "client":
+        return sorted(rows, key=lambda r: (r.client.lower(), due(r), r.pk))
+    return sorted(rows, key=lambda r: (due(r), _URGENCY_RANK.get(r.urgency, 1), r.arrived_at, r.pk))
+
+
+RowFilter = Callable[[DisplayRow], bool]
+
+
+def view_filter(
+    view: str, now: datetime, *, warning_fraction: float, warning_minutes: int
+) -> RowFilter:
+    """A saved view's predicate. Time-dependent views are evaluated when chosen/reloaded."""
+
+    def state(r: DisplayRow) -> SlaState:
+        return r.state(now, warning_fraction, warning_minutes)[1]
+
+    table: dict[str, RowFilter] = {
+        "all": lambda r: True,
+        "urgent": lambda r: r.urgent,
+        "breached": lambda r: state(r) is SlaState.BREACHED,
+        "warning": lambda r: state(r) is SlaState.WARNING,
+        "call_needed": lambda r: r.call_needed,
+        "updated": lambda r: r.updated,
+        "problems": lambda r: r.problems,
+    }
+    return table[view]
+
+
+def text_filter(text: str) -> RowFilter:
+    needle = text.strip().lower()
+    return lambda r: needle in r.haystack
+
+
+# ---------------------------------------------------------------- columns
+
+# (title, width) of the fixed columns after the countdown; the service column takes the rest.
+COUNTDOWN_WIDTH = 10  # glyph, space, up to "-23h 59m" right-aligned
+FIXED = (("URG", 4), ("TYPE", 5), ("CASE", 18), ("CLIENT", 18))
+TAIL = (("REC", 8), ("MEMBER", 7), ("FLG", 3))
+
+
+def _fit(text: str, width: int) -> str:
+    return (text[: width - 1] + "…") if len(text) > width else text.ljust(width)
+
+
+def service_width(total: int) -> int:
+    fixed = COUNTDOWN_WIDTH + 1 + sum(w + 1 for _, w in FIXED) + sum(w + 1 for _, w in TAIL)
+    return max(8, total - fixed - 1)
+
+
+def cells(r: DisplayRow, total_width: int) -> str:
+    """Everything after the countdown, padded to the line width."""
+    parts = [
+        _fit(_URG.get(r.urgency, r.urgency), 4),
+        _fit(_TYPE.get(r.review_type, r.review_type), 5),
+        _fit(r.case_id, 18),
+        _fit(r.client, 18),
+        _fit(r.service, service_width(total_width)),
+        _fit(_REC.get(r.recommendation, r.recommendation), 8),
+        _fit(r.initials, 7),
+        r.flags,
+    ]
+    return " ".join(parts)
+
+
+def header(total_width: int) -> str:
+    titles = [_fit(t, w) for t, w in FIXED] + [_fit("SERVICE", service_width(total_width))]
+    titles += [_fit(t, w) for t, w in TAIL]
+    return " " + "DUE".rjust(COUNTDOWN_WIDTH - 1) + " " + " ".join(titles)
+
+
+def resolve_views(overrides: dict[str, str]) -> dict[str, str]:
+    """Defaults with `ui.views` applied: {"1".."9": view name}. Bad entries are a ConfigError."""
+    from uq.errors import ConfigError
+
+    views = dict(DEFAULT_VIEWS)
+    for key, name in overrides.items():
+        if key not in {str(n) for n in range(1, 10)}:
+            raise ConfigError(f"ui.views: key '{key}' must be a digit 1-9")
+        if name not in VIEW_NAMES:
+            raise ConfigError(
+                f"ui.views.{key}: unknown view '{name}' (one of {', '.join(VIEW_NAMES)})"
+            )
+        views[key] = name
+    return views

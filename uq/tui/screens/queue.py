@@ -1,0 +1,400 @@
+"""The queue screen: the list, its filter/sort/views, the status bar and the alerts.
+
+All store access happens in thread workers that post `Loaded` back; a tick touches only
+the visible rows plus two O(log n) look-ups (breach count, next warning crossing), so the
+screen costs the same at 10 or 100,000 open cases.
+"""
+
+from __future__ import annotations
+
+import heapq
+from bisect import bisect_left
+from datetime import datetime
+from typing import TYPE_CHECKING, ClassVar, cast
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static
+
+from uq.domain import Outcome
+from uq.errors import UqError
+from uq.tui.keymap import binding
+from uq.tui.messages import ErrorRaised, NewCases, OutboxResult, SyncStateChanged
+from uq.tui.rows import (
+    SORT_KEYS,
+    DisplayRow,
+    from_queue_row,
+    header,
+    sort_rows,
+    text_filter,
+    view_filter,
+)
+from uq.tui.widgets.queue_list import QueueList
+from uq.tui.widgets.status_bar import StatusBar
+
+if TYPE_CHECKING:
+    from uq.services.context import Context
+    from uq.tui.app import UqApp
+
+_OUTCOME_ACTIONS = {
+    "approve": Outcome.APPROVE,
+    "deny": Outcome.DENY,
+    "partial": Outcome.PARTIAL,
+    "call_needed": Outcome.CALL_NEEDED,
+    "decline": Outcome.DECLINE,
+}
+
+
+class QueueScreen(Screen[None]):
+    BINDINGS: ClassVar[list[Binding]] = [  # type: ignore[assignment]
+        binding("cursor_down"),
+        binding("cursor_up"),
+        binding("first"),
+        binding("last"),
+        binding("page_down"),
+        binding("page_up"),
+        binding("open"),
+        binding("back"),
+        binding("filter"),
+        binding("sort"),
+        *(binding(name, f"decide('{name}')") for name in _OUTCOME_ACTIONS),
+        binding("log_call"),
+        binding("undo"),
+        *(binding(f"view_{n}", f"view({n})") for n in range(1, 10)),
+    ]
+
+    class Loaded(Message):
+        def __init__(
+            self, rows: list[DisplayRow], outbox: dict[str, int], keep_pk: int | None
+        ) -> None:
+            super().__init__()
+            self.rows = rows
+            self.outbox = outbox
+            self.keep_pk = keep_pk
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.all_rows: list[DisplayRow] = []
+        self.sort_key = "due"
+        self.view = "all"
+        self.filter_text = ""
+        self.loaded = False
+        self._dues: list[datetime] = []
+        self._warn_heap: list[tuple[datetime, int]] = []
+        self._warn_checked: datetime | None = None
+        self._pending_new: list[int] = []
+        self._pending_urgent: set[int] = set()
+        self._sync_state = "connecting"
+
+    @property
+    def uq(self) -> UqApp:
+        return cast("UqApp", self.app)
+
+    # ------------------------------------------------------------ layout
+
+    def compose(self) -> ComposeResult:
+        sla = self.uq.config.sla
+        yield Static("uq · loading the queue…", id="queue-title")
+        yield Static("", id="queue-header")
+        yield QueueList(
+            self.uq.clock,
+            warning_fraction=sla.warning_fraction,
+            warning_minutes=sla.warning_minutes,
+            empty_text="Loading…",
+            id="queue-list",
+        )
+        yield Input(
+            placeholder="filter: case ID, member, client, service  (enter keeps it, esc clears)",
+            id="filter",
+        )
+        yield StatusBar(self.uq.config.tz, id="status")
+        yield Footer()
+
+    @property
+    def queue_list(self) -> QueueList:
+        return self.query_one(QueueList)
+
+    @property
+    def status(self) -> StatusBar:
+        return self.query_one(StatusBar)
+
+    def on_mount(self) -> None:
+        self.query_one("#filter", Input).display = False
+        self.queue_list.focus()
+        self.status.update_info(sync="loading", reviewer=self.uq.config.reviewer.name)
+        self.set_timer(1.0, self._tick)
+
+    def on_resize(self) -> None:
+        self.query_one("#queue-header", Static).update(header(self.size.width))
+
+    def context_ready(self, notice: str) -> None:
+        sync = (
+            "connecting"
+            if self.uq.opened and self.uq.opened.sync
+            else ("demo" if self.uq.demo else "local")
+        )
+        self._sync_state = sync
+        self.status.update_info(sync=sync, notice=notice, reviewer=self.uq.config.reviewer.name)
+        self.reload()
+
+    # ------------------------------------------------------------ loading
+
+    def reload(self, keep_pk: int | None = None) -> None:
+        if self.uq.ctx is not None:
+            self._load(self.uq.ctx, keep_pk)
+
+    @work(thread=True, exclusive=True, group="queue-load")
+    def _load(self, ctx: Context, keep_pk: int | None) -> None:
+        from uq.services import queries
+
+        try:
+            sla = ctx.config.sla
+            rows = [
+                from_queue_row(
+                    r, warning_fraction=sla.warning_fraction, warning_minutes=sla.warning_minutes
+                )
+                for r in queries.queue_rows(ctx)
+            ]
+            outbox = ctx.store.outbox_counts()
+        except Exception as exc:
+            self.app.post_message(ErrorRaised(exc))
+            return
+        self.post_message(self.Loaded(rows, outbox, keep_pk))
+
+    def on_queue_screen_loaded(self, message: Loaded) -> None:
+        now = self.uq.clock()
+        self.all_rows = message.rows
+        self.loaded = True
+        self._dues = sorted(r.due_at for r in self.all_rows if r.due_at is not None)
+        since = self._warn_checked or now
+        self._warn_heap = [
+            (r.warning_at, r.pk) for r in self.all_rows if r.warning_at and r.warning_at > since
+        ]
+        heapq.heapify(self._warn_heap)
+        self._warn_checked = now
+        self.queue_list.empty_text = "No open cases. New mail appears here by itself."
+        self._apply(keep_pk=message.keep_pk)
+        self.status.update_info(
+            outbox=message.outbox, open_cases=len(self.all_rows), breached=self._breached(now)
+        )
+        self._announce_new()
+
+    def _apply(self, keep_pk: int | None = None) -> None:
+        sla = self.uq.config.sla
+        keep = view_filter(
+            self.view,
+            self.uq.clock(),
+            warning_fraction=sla.warning_fraction,
+            warning_minutes=sla.warning_minutes,
+        )
+        rows = [r for r in self.all_rows if keep(r)]
+        if self.filter_text:
+            match = text_filter(self.filter_text)
+            rows = [r for r in rows if match(r)]
+        self.queue_list.set_rows(sort_rows(rows, self.sort_key), keep_pk=keep_pk)
+        shown = (
+            f"{len(rows)} of {len(self.all_rows)}"
+            if len(rows) != len(self.all_rows)
+            else f"{len(rows)}"
+        )
+        title = f"uq · {shown} open · view {self.view} · sort {self.sort_key}"
+        if self.filter_text:
+            title += f" · filter “{self.filter_text}”"
+        self.query_one("#queue-title", Static).update(title)
+
+    def _breached(self, now: datetime) -> int:
+        return bisect_left(self._dues, now)
+
+    # ------------------------------------------------------------ ticking and alerts
+
+    def _tick(self) -> None:
+        now = self.uq.clock()
+        next_in = self.queue_list.tick()
+        self._check_warnings(now)
+        if self.loaded:
+            breached = self._breached(now)
+            if breached != self.status.info.breached:
+                self.status.update_info(breached=breached)
+        if self._warn_heap:
+            next_in = min(next_in, max(1.0, (self._warn_heap[0][0] - now).total_seconds()))
+        self.set_timer(next_in, self._tick)
+
+    def _check_warnings(self, now: datetime) -> None:
+        by_pk = None
+        while self._warn_heap and self._warn_heap[0][0] <= now:
+            _, pk = heapq.heappop(self._warn_heap)
+            by_pk = by_pk or {r.pk: r for r in self.all_rows}
+            row = by_pk.get(pk)
+            if row is not None:
+                self.uq.alert(
+                    f"{row.case_id} is now in warning",
+                    hook=self.uq.config.hooks.on_warning,
+                    case_id=row.case_id,
+                )
+        self._warn_checked = now
+
+    def new_cases(self, message: NewCases) -> None:
+        self._pending_new.extend(message.new_pks)
+        self._pending_urgent.update(message.urgent_pks)
+        self.reload()
+
+    def _announce_new(self) -> None:
+        if not self._pending_new:
+            return
+        by_pk = {r.pk: r for r in self.all_rows}
+        quiet = 0
+        for pk in self._pending_new:
+            row = by_pk.get(pk)
+            if row is None:
+                continue
+            if pk in self._pending_urgent:
+                self.uq.alert(
+                    f"New urgent case {row.case_id}",
+                    hook=self.uq.config.hooks.on_new_case,
+                    case_id=row.case_id,
+                )
+            else:
+                quiet += 1
+                if self.uq.config.hooks.on_new_case:
+                    self.uq._run_hook(list(self.uq.config.hooks.on_new_case), row.case_id)
+        if quiet:
+            self.notify(f"{quiet} new case{'s' if quiet > 1 else ''}", timeout=5)
+        self._pending_new.clear()
+        self._pending_urgent.clear()
+
+    def sync_state(self, message: SyncStateChanged) -> None:
+        was = self._sync_state
+        self._sync_state = message.state
+        changes: dict[str, object] = {"sync": message.state, "sync_detail": message.detail}
+        if message.state in ("live", "polling"):
+            changes["last_sync"] = message.at
+            if was == "offline":
+                self.notify(f"mail connection back ({message.state})", timeout=5)
+        if message.state == "offline" and was in ("live", "polling", "connecting"):
+            self.uq.report_error(
+                UqError(f"mail offline: {message.detail or 'connection lost'}; retrying")
+            )
+        self.status.update_info(**changes)
+
+    def outbox_result(self, message: OutboxResult) -> None:
+        if message.failed and message.errors:
+            self.uq.report_error(UqError(f"sending failed: {message.errors[-1]}"))
+        self.reload()
+
+    # ------------------------------------------------------------ actions: moving
+
+    def action_cursor_down(self) -> None:
+        self.queue_list.move(1)
+
+    def action_cursor_up(self) -> None:
+        self.queue_list.move(-1)
+
+    def action_first(self) -> None:
+        self.queue_list.first()
+
+    def action_last(self) -> None:
+        self.queue_list.last()
+
+    def action_page_down(self) -> None:
+        self.queue_list.page(1)
+
+    def action_page_up(self) -> None:
+        self.queue_list.page(-1)
+
+    def action_open(self) -> None:
+        pk = self.queue_list.current_pk
+        if pk is not None:
+            self.uq.open_case(pk)
+
+    def action_back(self) -> None:
+        box = self.query_one("#filter", Input)
+        if box.display or self.filter_text:
+            box.value = ""
+            box.display = False
+            self.filter_text = ""
+            self._apply()
+            self.queue_list.focus()
+
+    # ------------------------------------------------------------ filter, sort, views
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.filter_text = event.value
+        self._apply()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self, event: Input.Submitted) -> None:
+        if not event.value:
+            event.input.display = False
+        self.queue_list.focus()
+
+    def action_sort(self) -> None:
+        self.sort_key = SORT_KEYS[(SORT_KEYS.index(self.sort_key) + 1) % len(SORT_KEYS)]
+        self._apply()
+        self.notify(f"sorted by {self.sort_key}", timeout=2)
+
+    def action_view(self, n: int) -> None:
+        name = self.uq.views.get(str(n))
+        if name is None:
+            self.notify(f"no view on {n} (set ui.views in the config)", timeout=3)
+            return
+        self.view = name
+        self._apply()
+
+    # ------------------------------------------------------------ actions: deciding
+
+    def action_decide(self, action: str) -> None:
+        pk = self.queue_list.current_pk
+        if pk is None:
+            self.notify("no case selected", timeout=2)
+            return
+        from uq.tui.screens.decide import DecisionModal
+
+        self.app.push_screen(DecisionModal(pk, _OUTCOME_ACTIONS[action]))
+
+    def action_log_call(self) -> None:
+        pk = self.queue_list.current_pk
+        if pk is None:
+            self.notify("no case selected", timeout=2)
+            return
+        from uq.tui.screens.decide import CallModal
+
+        self.app.push_screen(CallModal(pk))
+
+    def action_undo(self) -> None:
+        if self.uq.ctx is not None:
+            self._undo(self.uq.ctx, self.queue_list.current_pk)
+
+    @work(thread=True, group="undo")
+    def _undo(self, ctx: Context, current_pk: int | None) -> None:
+        """Undo the highlighted case's held reply, else the most recent held one (a decided
+        case has already left the list, so `u` right after deciding must still reach it)."""
+        from uq.domain import OutboxState
+        from uq.services import review
+
+        try:
+            held = sorted(
+                ctx.store.outbox(states=[OutboxState.HELD]), key=lambda o: (o.created_at, o.id)
+            )
+            if not held:
+                raise UqError("nothing to undo: no reply is being held")
+            pks = [o.case_pk for o in held]
+            pk = current_pk if current_pk in pks else pks[-1]
+            decision = review.undo(ctx, pk)
+            case = ctx.store.case(pk)
+        except Exception as exc:
+            self.app.post_message(ErrorRaised(exc))
+            return
+        label = case.case_id if case else f"#{pk}"
+        self.app.call_from_thread(
+            self.notify, f"Undone: {decision.outcome.value} on {label}", timeout=5
+        )
+        self.app.call_from_thread(self.reload, pk)

@@ -1,0 +1,69 @@
+"""One line at the bottom: is mail flowing, is anything stuck in the outbox, how bad is it.
+
+Sync state is shown as a word and a glyph, never by colour alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from rich.text import Text
+from textual.widgets import Static
+
+_SYNC_GLYPH = {
+    "live": "●",
+    "polling": "◐",
+    "connecting": "…",
+    "offline": "✖",
+    "stopped": "■",
+    "demo": "◇",
+}
+
+
+@dataclass(frozen=True)
+class StatusInfo:
+    sync: str = "connecting"  # live / polling / connecting / offline / stopped / demo / loading
+    sync_detail: str = ""
+    last_sync: datetime | None = None
+    outbox: dict[str, int] = field(default_factory=dict)
+    breached: int = 0
+    open_cases: int = 0
+    reviewer: str = ""
+    notice: str = ""  # e.g. where demo replies go
+
+
+class StatusBar(Static):
+    DEFAULT_CSS = """
+    StatusBar { height: 1; background: $panel; color: $text; padding: 0 1; }
+    """
+
+    def __init__(self, tz: ZoneInfo, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._tz = tz
+        self.info = StatusInfo()
+
+    def update_info(self, **changes: object) -> None:
+        self.info = replace(self.info, **changes)  # type: ignore[arg-type]
+        self.update(self.render_info())
+
+    def render_info(self) -> Text:
+        i = self.info
+        sync = f"{_SYNC_GLYPH.get(i.sync, '·')} {i.sync}"
+        if i.last_sync is not None:
+            sync += f" {i.last_sync.astimezone(self._tz):%H:%M}"
+        sync_style = {"offline": "bold red", "live": "green", "polling": "yellow"}.get(i.sync, "")
+        o = i.outbox
+        queued = o.get("queued", 0) + o.get("sending", 0)
+        outbox = f"outbox {o.get('held', 0)} held, {queued} queued, {o.get('failed', 0)} failed"
+        text = Text()
+        text.append(sync, style=sync_style)
+        text.append("  │  ")
+        text.append(outbox, style="bold red" if o.get("failed") else "")
+        text.append("  │  ")
+        text.append(f"{i.breached} breached", style="bold red" if i.breached else "")
+        text.append(f" / {i.open_cases} open  │  {i.reviewer}")
+        if i.notice:
+            text.append(f"  │  {i.notice}")
+        return text
