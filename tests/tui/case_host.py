@@ -74,8 +74,8 @@ def open_demo(tmp_path: Path, clock: FixedClock, base: Config | None = None) -> 
     return ctx
 
 
-@pytest.fixture
-def demo_ctx(uq_home: UqHome, tmp_path: Path, fixed_clock: FixedClock) -> Iterator[Context]:
+@pytest.fixture(name="demo_ctx")
+def demo_ctx_fixture(uq_home: UqHome, tmp_path: Path, fixed_clock: FixedClock) -> Iterator[Context]:
     (tmp_path / "demo").mkdir()
     ctx = open_demo(tmp_path, fixed_clock)
     yield ctx

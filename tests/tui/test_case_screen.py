@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.tui.case_host import Host, demo_ctx, pk_of, settle, sync  # noqa: F401 - fixture
+from tests.tui.case_host import Host, demo_ctx_fixture, pk_of, settle, sync  # noqa: F401
 from uq.queue.clock import FixedClock
 from uq.services.context import Context
 from uq.tui.screens.case import CaseScreen
