@@ -97,10 +97,15 @@ def cmd_queue(args: argparse.Namespace, cfg: Config) -> int:
         return 0
     for c, d in items:
         left = f"{state_glyph(d.state)} {countdown_text(d.seconds_left)}" if c.status.is_open else "  done"
-        flags = ("U" if c.update_count else "-") + ("!" if c.problems else "-") + ("C" if c.status.value == "call_needed" else "-")
+        flags = (
+            ("U" if c.update_count else "-")
+            + ("!" if c.problems else "-")
+            + ("C" if c.status.value == "call_needed" else "-")
+        )
+        f = c.fields
         print(
-            f"{left:>10}  {c.fields.urgency.value[:3].upper():3}  {c.case_id:<18.18}  {flags}  "
-            f"{(c.fields.client or '')[:20]:<20}  {(c.fields.service or '')[:36]:<36}  {c.fields.nurse_recommendation.value}"
+            f"{left:>10}  {f.urgency.value[:3].upper():3}  {c.case_id:<18.18}  {flags}  "
+            f"{(f.client or '')[:20]:<20}  {(f.service or '')[:36]:<36}  {f.nurse_recommendation.value}"
         )
     return 0
 
@@ -131,10 +136,21 @@ def cmd_decide(args: argparse.Namespace, cfg: Config) -> int:
     ctx = _context(cfg)
     case = review.resolve_case(ctx, args.case_id)
     outcome = Outcome(args.outcome)
-    reason = DeclineReason(args.reason) if args.reason else (DeclineReason.OTHER if outcome is Outcome.DECLINE and args.rationale else None)
+    reason = (
+        DeclineReason(args.reason)
+        if args.reason
+        else (DeclineReason.OTHER if outcome is Outcome.DECLINE and args.rationale else None)
+    )
     result = review.decide(
-        ctx, case.id, outcome, rationale=args.rationale or "", guideline=args.guideline or case.fields.guideline or "",
-        note=args.note or "", decline_reason=reason, approved_portion=args.approved, force=args.force,
+        ctx,
+        case.id,
+        outcome,
+        rationale=args.rationale or "",
+        guideline=args.guideline or case.fields.guideline or "",
+        note=args.note or "",
+        decline_reason=reason,
+        approved_portion=args.approved,
+        force=args.force,
     )
     for w in result.warnings:
         sys.stderr.write(f"warning: {w} (confirmed with --force)\n")
@@ -152,7 +168,9 @@ def cmd_call(args: argparse.Namespace, cfg: Config) -> int:
         raise UsageError("uq call needs --attempt (log one peer-to-peer call attempt)")
     ctx = _context(cfg)
     case = review.resolve_case(ctx, args.case_id)
-    call = review.log_call(ctx, case.id, CallOutcome(args.outcome.replace("-", "_")), note=args.note or "", number=args.number)
+    call = review.log_call(
+        ctx, case.id, CallOutcome(args.outcome.replace("-", "_")), note=args.note or "", number=args.number
+    )
     print(f"{case.case_id}: call attempt logged ({call.outcome.value}, {call.number or 'no number'})")
     return 0
 
@@ -202,10 +220,19 @@ def cmd_undo(args: argparse.Namespace, cfg: Config) -> int:
 def cmd_quarantine(args: argparse.Namespace, cfg: Config) -> int:
     ctx = _context(cfg)
     kinds = ["quarantined", "not_case"] if args.all else ["quarantined"]
-    rows = [
-        {"id": m.id, "kind": m.kind, "reason": m.reason, "sender": m.sender, "subject": m.subject,
-         "uid": m.uid, "mailbox": m.mailbox, "message_id": m.message_id,
-         "received": (m.internaldate or m.ingested_at).isoformat(), "size": m.size}
+    rows: list[dict[str, Any]] = [
+        {
+            "id": m.id,
+            "kind": m.kind,
+            "reason": m.reason,
+            "sender": m.sender,
+            "subject": m.subject,
+            "uid": m.uid,
+            "mailbox": m.mailbox,
+            "message_id": m.message_id,
+            "received": (m.internaldate or m.ingested_at).isoformat(),
+            "size": m.size,
+        }
         for m in ctx.store.raw_messages(kinds=kinds)
     ]
     if args.json:
@@ -261,11 +288,25 @@ def cmd_report(args: argparse.Namespace, cfg: Config) -> int:
         w = csv.writer(sys.stdout)
         w.writerow(["case_id", "client", "outcome", "agrees_with_nurse", "decided_at", "minutes_spent"])
         for r in rep.rows:
-            w.writerow([r.case_id, r.client, r.outcome, r.agrees_with_nurse, r.decided_at.astimezone(cfg.tz).isoformat(), r.minutes_spent])
+            w.writerow(
+                [
+                    r.case_id,
+                    r.client,
+                    r.outcome,
+                    r.agrees_with_nurse,
+                    r.decided_at.astimezone(cfg.tz).isoformat(),
+                    r.minutes_spent,
+                ]
+            )
         return 0
     summary = {
-        "since": args.since, "until": args.until, "decisions": len(rep.rows), "by_outcome": rep.by_outcome,
-        "agreement_rate": rep.agreement_rate, "median_minutes": rep.median_minutes, "earnings": earnings,
+        "since": args.since,
+        "until": args.until,
+        "decisions": len(rep.rows),
+        "by_outcome": rep.by_outcome,
+        "agreement_rate": rep.agreement_rate,
+        "median_minutes": rep.median_minutes,
+        "earnings": earnings,
     }
     if args.json:
         _print_json({**summary, "rows": [r.__dict__ | {"decided_at": r.decided_at.isoformat()} for r in rep.rows]})
@@ -298,7 +339,16 @@ def cmd_db(args: argparse.Namespace, cfg: Config) -> int:
     engine = db.make_engine(cfg.database_url)
     before = db.schema_version(engine)
     db.init_schema(engine)
-    print(f"database at schema {db.SCHEMA_VERSION}" + (" (created)" if before is None else " (up to date)" if before == db.SCHEMA_VERSION else f" (upgraded from {before})"))
+    print(
+        f"database at schema {db.SCHEMA_VERSION}"
+        + (
+            " (created)"
+            if before is None
+            else " (up to date)"
+            if before == db.SCHEMA_VERSION
+            else f" (upgraded from {before})"
+        )
+    )
     return 0
 
 
@@ -334,7 +384,7 @@ def cmd_auth(args: argparse.Namespace, cfg: Config) -> int:
     if not password:
         raise UsageError("empty password: nothing stored")
     store_password(args.kind, cfg, password)
-    print(f"{args.kind} password stored in the keyring (service \"uq\")")
+    print(f'{args.kind} password stored in the keyring (service "uq")')
     return 0
 
 
@@ -378,8 +428,13 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add("decide", cmd_decide, "record a decision and queue the reply")
     sp.add_argument("case_id")
     g = sp.add_mutually_exclusive_group(required=True)
-    for flag, value in (("--approve", "approve"), ("--deny", "deny"), ("--partial", "partial"),
-                        ("--call-needed", "call_needed"), ("--decline", "decline")):
+    for flag, value in (
+        ("--approve", "approve"),
+        ("--deny", "deny"),
+        ("--partial", "partial"),
+        ("--call-needed", "call_needed"),
+        ("--decline", "decline"),
+    ):
         g.add_argument(flag, dest="outcome", action="store_const", const=value)
     sp.add_argument("--rationale", help="patient-specific reason (required to deny or partially approve)")
     sp.add_argument("--guideline", help="criterion relied on, with source and edition (default: the case's)")

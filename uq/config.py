@@ -254,7 +254,7 @@ def _coerce(tp: Any, value: Any, where: str, key: str) -> Any:
     if origin is list:
         (item,) = get_args(tp)
         if isinstance(value, str) and item is str and key.endswith("command"):
-            raise ConfigError(f"{where}: '{key}' must be a list of arguments, e.g. [\"pass\", \"imap\"]")
+            raise ConfigError(f'{where}: \'{key}\' must be a list of arguments, e.g. ["pass", "imap"]')
         if not isinstance(value, list):
             raise ConfigError(f"{where}: '{key}' must be a list")
         return [_coerce(item, v, where, f"{key}[{i}]") for i, v in enumerate(value)]
@@ -321,7 +321,7 @@ def _validate(cfg: Config, where: str) -> None:
         if sec.security == "none" and sec.host and not is_loopback(sec.host):
             raise ConfigError(
                 f"{where}: '{section}.security' = \"none\" is refused for non-loopback host "
-                f"{sec.host!r}: use \"ssl\" or \"starttls\""
+                f'{sec.host!r}: use "ssl" or "starttls"'
             )
         if not 0 < sec.port < 65536:
             raise ConfigError(f"{where}: '{section}.port' must be 1-65535")

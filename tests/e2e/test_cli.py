@@ -15,13 +15,34 @@ from tests.fixtures.smtp import SmtpServer
 from uq import __version__
 from uq.cli import build_parser
 
-COMMANDS = ["run", "demo", "sync", "queue", "show", "decide", "call", "send", "outbox", "undo", "quarantine",
-            "claim", "release", "report", "audit", "db", "doctor", "init", "auth", "extend"]
+COMMANDS = [
+    "run",
+    "demo",
+    "sync",
+    "queue",
+    "show",
+    "decide",
+    "call",
+    "send",
+    "outbox",
+    "undo",
+    "quarantine",
+    "claim",
+    "release",
+    "report",
+    "audit",
+    "db",
+    "doctor",
+    "init",
+    "auth",
+    "extend",
+]
 
 
 def uq(env: dict[str, str], *args: str, input_: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "uq.cli", *args], capture_output=True, text=True, env=env,
-                          timeout=60, input=input_)
+    return subprocess.run(
+        [sys.executable, "-m", "uq.cli", *args], capture_output=True, text=True, env=env, timeout=60, input=input_
+    )
 
 
 def test_version_and_help(uq_home: Any) -> None:
@@ -49,14 +70,17 @@ def test_config_typo_is_one_line_naming_file_and_key(uq_home: Any, tmp_path: Pat
     assert r.stderr == f"uq: {cfg}: unknown key 'imap.hots' (did you mean 'host'?)\n"
 
 
-@pytest.mark.parametrize(("body", "needle"), [
-    ('[imap]\nport = "993"\n', "'imap.port' must be a whole number"),
-    ('[imap]\nsecurity = "tls"\n', "'imap.security' must be one of"),
-    ('[imap]\nhost = "imap.example.org"\nsecurity = "none"\n', "refused for non-loopback"),
-    ('[sla.regulatory]\nurgent = "3 days"\n', "'sla.regulatory.urgent'"),
-    ('[reviewer]\ntimezone = "Mars/Olympus"\n', "'reviewer.timezone' is not a known time zone"),
-    ("[reviewer\n", "not valid TOML"),
-])
+@pytest.mark.parametrize(
+    ("body", "needle"),
+    [
+        ('[imap]\nport = "993"\n', "'imap.port' must be a whole number"),
+        ('[imap]\nsecurity = "tls"\n', "'imap.security' must be one of"),
+        ('[imap]\nhost = "imap.example.org"\nsecurity = "none"\n', "refused for non-loopback"),
+        ('[sla.regulatory]\nurgent = "3 days"\n', "'sla.regulatory.urgent'"),
+        ('[reviewer]\ntimezone = "Mars/Olympus"\n', "'reviewer.timezone' is not a known time zone"),
+        ("[reviewer\n", "not valid TOML"),
+    ],
+)
 def test_bad_values_are_one_line_errors(uq_home: Any, tmp_path: Path, body: str, needle: str) -> None:
     cfg = tmp_path / "bad.toml"
     cfg.write_text(body)
@@ -88,8 +112,9 @@ def test_init_writes_a_loadable_starter_config(uq_home: Any) -> None:
     assert r.returncode != 0 and "exists" in r.stderr
 
 
-def test_doctor_all_green_then_wrong_password(dovecot: Dovecot, smtp_server: SmtpServer, uq_home: Any,
-                                              tmp_path: Path) -> None:
+def test_doctor_all_green_then_wrong_password(
+    dovecot: Dovecot, smtp_server: SmtpServer, uq_home: Any, tmp_path: Path
+) -> None:
     cfg = write_config(tmp_path, dovecot=dovecot, smtp=smtp_server, db_url=f"sqlite:///{tmp_path / 'uq.sqlite3'}")
     r = uq(uq_home.env(), "--config", str(cfg), "doctor")
     assert r.returncode == 0, r.stdout + r.stderr
@@ -97,8 +122,14 @@ def test_doctor_all_green_then_wrong_password(dovecot: Dovecot, smtp_server: Smt
     assert [ln.split()[1] for ln in lines] == ["config", "keyring", "database", "imap", "smtp"]
     assert all(ln.startswith("ok") for ln in lines), r.stdout
     assert "0o600" in r.stdout
-    bad = write_config(tmp_path, dovecot=dovecot, smtp=smtp_server, db_url=f"sqlite:///{tmp_path / 'uq.sqlite3'}",
-                       imap={"password_command": ["printf", "%s", "wrong"]}, path=tmp_path / "bad.toml")
+    bad = write_config(
+        tmp_path,
+        dovecot=dovecot,
+        smtp=smtp_server,
+        db_url=f"sqlite:///{tmp_path / 'uq.sqlite3'}",
+        imap={"password_command": ["printf", "%s", "wrong"]},
+        path=tmp_path / "bad.toml",
+    )
     r = uq(uq_home.env(), "--config", str(bad), "doctor")
     assert r.returncode == 1
     imap_line = next(ln for ln in r.stdout.splitlines() if " imap " in ln)
@@ -108,8 +139,9 @@ def test_doctor_all_green_then_wrong_password(dovecot: Dovecot, smtp_server: Smt
 
 
 def test_auth_set_stores_in_keyring_then_login_works(dovecot: Dovecot, uq_home: Any, tmp_path: Path) -> None:
-    cfg = write_config(tmp_path, dovecot=dovecot, imap={"password_command": None},
-                       db_url=f"sqlite:///{tmp_path / 'uq.sqlite3'}")
+    cfg = write_config(
+        tmp_path, dovecot=dovecot, imap={"password_command": None}, db_url=f"sqlite:///{tmp_path / 'uq.sqlite3'}"
+    )
     r = uq(uq_home.env(), "--config", str(cfg), "sync", "--once")
     assert r.returncode == 3 and "uq auth set imap" in r.stderr
     # getpass reads the terminal; without one it falls back to stdin (with a warning)

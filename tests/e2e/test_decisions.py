@@ -27,14 +27,17 @@ from uq.services.context import Context
 
 CASE = (CORPUS_DIR / "01-example-text.eml").read_bytes()
 CASE_MSGID = "<case-004512.1@reviews.example-um.com>"
-RATIONALE = ("Records show three weeks of radicular pain with two weeks of NSAIDs and no physical "
-             "therapy; MCG requires six weeks of conservative care absent red flags, none documented.")
+RATIONALE = (
+    "Records show three weeks of radicular pain with two weeks of NSAIDs and no physical "
+    "therapy; MCG requires six weeks of conservative care absent red flags, none documented."
+)
 GUIDELINE = "MCG A-0317 Magnetic Resonance Imaging, Lumbar Spine (27th ed.), conservative therapy criterion"
 
 
 @pytest.fixture
-def setup(dovecot_fn: Dovecot, smtp_server: SmtpServer, uq_home: Any, tmp_path: Path,
-          capsys: pytest.CaptureFixture[str]) -> tuple[Path, Dovecot, SmtpServer]:
+def setup(
+    dovecot_fn: Dovecot, smtp_server: SmtpServer, uq_home: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> tuple[Path, Dovecot, SmtpServer]:
     dovecot_fn.create_folder("Sent", special_use="\\Sent")
     dovecot_fn.append(CASE)
     cfg = config_file(tmp_path / "config.toml", dovecot_fn, smtp_server)
@@ -45,10 +48,19 @@ def setup(dovecot_fn: Dovecot, smtp_server: SmtpServer, uq_home: Any, tmp_path: 
 
 def config_file(path: Path, dovecot: Dovecot, smtp: SmtpServer, **smtp_extra: Any) -> Path:
     cfg = write_config(
-        path.parent, dovecot=dovecot, smtp=smtp, db_url=f"sqlite:///{path.parent / 'uq.sqlite3'}", path=path,
+        path.parent,
+        dovecot=dovecot,
+        smtp=smtp,
+        db_url=f"sqlite:///{path.parent / 'uq.sqlite3'}",
+        path=path,
         imap={"sent_folder": "auto"},
-        reviewer={"name": "Dr. Test Reviewer", "credentials": "MD", "specialty": "Orthopedic Surgery",
-                  "phone": "(555) 010-7000", "user": "reviewer"},
+        reviewer={
+            "name": "Dr. Test Reviewer",
+            "credentials": "MD",
+            "specialty": "Orthopedic Surgery",
+            "phone": "(555) 010-7000",
+            "user": "reviewer",
+        },
     )
     data = tomllib.loads(cfg.read_text())
     data["smtp"].update({"timeout_seconds": 2.0, **smtp_extra})
@@ -70,8 +82,9 @@ def outbox(capsys: pytest.CaptureFixture[str], cfg: Path) -> list[dict[str, Any]
 
 def test_deny_reply_threads_to_the_case_and_carries_every_part(setup: Any, capsys: pytest.CaptureFixture[str]) -> None:
     cfg, dovecot, smtp = setup
-    code, out, err = run(capsys, cfg, "decide", "UM-2026-004512", "--deny", "--rationale", RATIONALE,
-                         "--guideline", GUIDELINE)
+    code, out, err = run(
+        capsys, cfg, "decide", "UM-2026-004512", "--deny", "--rationale", RATIONALE, "--guideline", GUIDELINE
+    )
     assert code == 0, err
     code, out, err = run(capsys, cfg, "send")
     assert code == 0, err
@@ -84,8 +97,20 @@ def test_deny_reply_threads_to_the_case_and_carries_every_part(setup: Any, capsy
     assert CASE_MSGID in " ".join(str(msg["References"]).split())
     assert msg["Subject"] == "Re: UM Review Request - Case #UM-2026-004512 - EXPEDITED - MRI lumbar spine"
     body = msg.get_body(("plain",)).get_content()  # type: ignore[union-attr]
-    for part in ("UM-2026-004512", "J.D.", "CPT 72148", "DENY", "agree", RATIONALE[:40], "MCG A-0317",
-                 "Dr. Test Reviewer", "MD", "Orthopedic Surgery", "conflict of interest", "2026"):
+    for part in (
+        "UM-2026-004512",
+        "J.D.",
+        "CPT 72148",
+        "DENY",
+        "agree",
+        RATIONALE[:40],
+        "MCG A-0317",
+        "Dr. Test Reviewer",
+        "MD",
+        "Orthopedic Surgery",
+        "conflict of interest",
+        "2026",
+    ):
         assert part in body, part
     assert "Jane" not in body and "03/04/1961" not in body, "minimum necessary PHI"
     assert outbox(capsys, cfg)[0]["state"] == "sent"
@@ -102,11 +127,20 @@ def test_deny_reply_threads_to_the_case_and_carries_every_part(setup: Any, capsy
 
 
 def test_denial_without_rationale_is_refused_and_nothing_queued(setup: Any, capsys: pytest.CaptureFixture[str]) -> None:
-    cfg, _, smtp = setup
+    cfg, _, _ = setup
     code, _, err = run(capsys, cfg, "decide", "UM-2026-004512", "--deny", "--guideline", GUIDELINE)
     assert code == 7 and err.count("\n") == 1 and "rationale" in err
-    code, _, err = run(capsys, cfg, "decide", "UM-2026-004512", "--deny", "--rationale", "Does not meet criteria.",
-                       "--guideline", GUIDELINE)
+    code, _, err = run(
+        capsys,
+        cfg,
+        "decide",
+        "UM-2026-004512",
+        "--deny",
+        "--rationale",
+        "Does not meet criteria.",
+        "--guideline",
+        GUIDELINE,
+    )
     assert code == 7 and "rationale" in err
     assert outbox(capsys, cfg) == []
     code, out, _ = run(capsys, cfg, "queue", "--json")
@@ -116,10 +150,13 @@ def test_denial_without_rationale_is_refused_and_nothing_queued(setup: Any, caps
 def test_treatment_advice_needs_force(setup: Any, capsys: pytest.CaptureFixture[str]) -> None:
     cfg, _, _ = setup
     advice = RATIONALE + " You should prescribe a course of physical therapy first."
-    code, _, err = run(capsys, cfg, "decide", "UM-2026-004512", "--deny", "--rationale", advice, "--guideline", GUIDELINE)
+    code, _, err = run(
+        capsys, cfg, "decide", "UM-2026-004512", "--deny", "--rationale", advice, "--guideline", GUIDELINE
+    )
     assert code == 7 and "--force" in err and outbox(capsys, cfg) == []
-    code, _, err = run(capsys, cfg, "decide", "UM-2026-004512", "--deny", "--rationale", advice, "--guideline",
-                       GUIDELINE, "--force")
+    code, _, err = run(
+        capsys, cfg, "decide", "UM-2026-004512", "--deny", "--rationale", advice, "--guideline", GUIDELINE, "--force"
+    )
     assert code == 0 and "warning" in err
     assert len(outbox(capsys, cfg)) == 1
 
@@ -143,7 +180,7 @@ def test_451_is_retried(setup: Any, capsys: pytest.CaptureFixture[str]) -> None:
     cfg, _, smtp = setup
     assert run(capsys, cfg, "decide", "UM-2026-004512", "--approve")[0] == 0
     smtp.fail_next(2)
-    code, out, err = run(capsys, cfg, "send")
+    code, _, err = run(capsys, cfg, "send")
     assert code == 0, err
     assert len(smtp.messages) == 1
     assert outbox(capsys, cfg)[0]["attempts"] == 1  # one claim, three SMTP tries inside it
@@ -171,7 +208,9 @@ def test_call_needed_logs_attempts_and_keeps_case_in_queue(setup: Any, capsys: p
     cfg, _, smtp = setup
     code, _, err = run(capsys, cfg, "decide", "UM-2026-004512", "--call-needed", "--note", "Need the PT notes.")
     assert code == 0, err
-    code, out, _ = run(capsys, cfg, "call", "UM-2026-004512", "--attempt", "--outcome", "voicemail", "--note", "left VM")
+    code, out, _ = run(
+        capsys, cfg, "call", "UM-2026-004512", "--attempt", "--outcome", "voicemail", "--note", "left VM"
+    )
     assert code == 0 and "(555) 201-3344" in out
     assert run(capsys, cfg, "send")[0] == 0
     body = email.message_from_bytes(smtp.messages[0].raw, policy=email.policy.default)
@@ -202,8 +241,12 @@ def test_sigkill_after_server_accepted_resends_once_with_same_message_id(
         return answer
 
     monkeypatch.setattr(_Handler, "handle_DATA", accept_then_stall)
-    proc = subprocess.Popen([sys.executable, "-m", "uq.cli", "--config", str(cfg), "send"], env=uq_home.env(),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uq.cli", "--config", str(cfg), "send"],
+        env=uq_home.env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     assert wait_until(lambda: len(smtp.messages) == 1, timeout=20)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(10)

@@ -25,8 +25,13 @@ from uq.services import sync
 from uq.services.context import Context
 
 CORPUS = load_corpus()
-KIND_OF_SYNC = {"new": "new", "updated": "updated", "duplicate": "duplicate", "not_case": "not_case",
-                "quarantined": "quarantined"}
+KIND_OF_SYNC = {
+    "new": "new",
+    "updated": "updated",
+    "duplicate": "duplicate",
+    "not_case": "not_case",
+    "quarantined": "quarantined",
+}
 
 
 def _ctx(cfg_path: Path) -> Context:
@@ -40,11 +45,18 @@ def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]
 
 
 @pytest.fixture
-def corpus_synced(dovecot_fn: Dovecot, uq_home: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[Path, str]:
+def corpus_synced(
+    dovecot_fn: Dovecot, uq_home: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> tuple[Path, str]:
     dovecot_fn.append([raw for _, raw, _ in CORPUS])
     parse_cfg = next((exp["config"] for _, _, exp in CORPUS if "config" in exp), {})
-    cfg = write_config(tmp_path, dovecot=dovecot_fn, db_url=f"sqlite:///{tmp_path / 'uq.sqlite3'}",
-                       imap={"batch_size": 7}, parse=parse_cfg)
+    cfg = write_config(
+        tmp_path,
+        dovecot=dovecot_fn,
+        db_url=f"sqlite:///{tmp_path / 'uq.sqlite3'}",
+        imap={"batch_size": 7},
+        parse=parse_cfg,
+    )
     code, out, err = _run(capsys, "--config", str(cfg), "sync", "--once")
     assert code == 0, err
     return cfg, out.strip()
@@ -137,14 +149,32 @@ def test_uidvalidity_change_rescans_without_duplicates(
     assert ctx.store.counts() == before
 
 
-def test_case_json_and_queue_json_after_ingest(corpus_synced: tuple[Path, str], capsys: pytest.CaptureFixture[str]) -> None:
+def test_case_json_and_queue_json_after_ingest(
+    corpus_synced: tuple[Path, str], capsys: pytest.CaptureFixture[str]
+) -> None:
     cfg, _ = corpus_synced
     code, out, _ = _run(capsys, "--config", str(cfg), "queue", "--json")
     assert code == 0
     items = json.loads(out)
-    required = {"case_id", "sender", "subject", "review_type", "urgency", "status", "received_at", "due_at",
-                "seconds_left", "sla_state", "nurse_recommendation", "member_name", "service", "problems",
-                "reviewer_due_at", "regulatory_due_at", "binding_clock"}
+    required = {
+        "case_id",
+        "sender",
+        "subject",
+        "review_type",
+        "urgency",
+        "status",
+        "received_at",
+        "due_at",
+        "seconds_left",
+        "sla_state",
+        "nurse_recommendation",
+        "member_name",
+        "service",
+        "problems",
+        "reviewer_due_at",
+        "regulatory_due_at",
+        "binding_clock",
+    }
     assert items and all(required <= set(i) for i in items)
     dues = [datetime.fromisoformat(i["due_at"]) for i in items]
     assert dues == sorted(dues)
@@ -171,15 +201,19 @@ def test_dovecot_killed_mid_sync_then_every_message_exactly_once(
 ) -> None:
     n = 2000
     dovecot_fn.append([case_email(i) for i in range(n)])
-    cfg = write_config(tmp_path, dovecot=dovecot_fn, db_url=f"sqlite:///{tmp_path / 'uq.sqlite3'}",
-                       imap={"batch_size": 100, "timeout_seconds": 5.0})
+    cfg = write_config(
+        tmp_path,
+        dovecot=dovecot_fn,
+        db_url=f"sqlite:///{tmp_path / 'uq.sqlite3'}",
+        imap={"batch_size": 100, "timeout_seconds": 5.0},
+    )
     ctx = _ctx(cfg)
     errors: list[BaseException] = []
 
     def run() -> None:
         try:
             sync.sync_once(ctx)
-        except BaseException as exc:  # noqa: BLE001 - recorded for the assertion below
+        except BaseException as exc:
             errors.append(exc)
 
     t = threading.Thread(target=run)
@@ -205,8 +239,11 @@ def test_idle_delivers_a_new_case_within_two_seconds(dovecot_fn: Dovecot, uq_hom
     ctx = _ctx(cfg)
     stop = threading.Event()
     states: list[str] = []
-    t = threading.Thread(target=sync.watch, args=(ctx, stop),
-                         kwargs={"on_batch": lambda s: None, "on_state": lambda s, d: states.append(s)})
+    t = threading.Thread(
+        target=sync.watch,
+        args=(ctx, stop),
+        kwargs={"on_batch": lambda s: None, "on_state": lambda s, d: states.append(s)},
+    )
     t.start()
     try:
         assert wait_until(lambda: "live" in states, timeout=10), states
@@ -222,8 +259,13 @@ def test_idle_delivers_a_new_case_within_two_seconds(dovecot_fn: Dovecot, uq_hom
 
 
 def _cli(cfg: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "uq.cli", "--config", str(cfg), *args],
-                          capture_output=True, text=True, env=env, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "uq.cli", "--config", str(cfg), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
 
 
 def test_wrong_password_is_one_line_nonzero(dovecot: Dovecot, uq_home: Any, tmp_path: Path) -> None:

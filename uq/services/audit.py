@@ -20,7 +20,14 @@ def verify(ctx: Context) -> tuple[bool, str]:
 
 def export(ctx: Context) -> list[dict[str, Any]]:
     return [
-        {"id": e.id, "at": e.at.isoformat(), "actor": e.actor, "action": e.action, "case_pk": e.case_pk,
-         "detail": e.detail, "hash": e.hash}
+        {
+            "id": e.id,
+            "at": e.at.isoformat(),
+            "actor": e.actor,
+            "action": e.action,
+            "case_pk": e.case_pk,
+            "detail": e.detail,
+            "hash": e.hash,
+        }
         for e in ctx.store.audit_entries()
     ]

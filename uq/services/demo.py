@@ -73,8 +73,13 @@ def demo_config(base: Config, root: Path) -> Config:
     sender address so decisions can be composed."""
     reviewer = base.reviewer
     if reviewer == ReviewerConfig():
-        reviewer = replace(reviewer, name="Dr. Demo Reviewer", specialty="Internal Medicine",
-                           email=DEMO_FROM, user="demo")
+        reviewer = replace(
+            reviewer,
+            name="Dr. Demo Reviewer",
+            specialty="Internal Medicine",
+            email=DEMO_FROM,
+            user="demo",
+        )
     return Config(
         reviewer=reviewer,
         imap=ImapConfig(),
@@ -119,7 +124,12 @@ def _prepare_call_needed(ctx: Context, summary: SyncSummary) -> None:
     for case in ctx.store.find_cases(CALL_NEEDED_CASE):
         if case.id not in summary.new_case_pks:
             continue
-        review.decide(ctx, case.id, Outcome.CALL_NEEDED,
-                      note="Peer-to-peer requested to discuss step-down to level II.")
-        review.log_call(ctx, case.id, CallOutcome.VOICEMAIL,
-                        note="Left call-back number with the unit clerk.")
+        review.decide(
+            ctx,
+            case.id,
+            Outcome.CALL_NEEDED,
+            note="Peer-to-peer requested to discuss step-down to level II.",
+        )
+        review.log_call(
+            ctx, case.id, CallOutcome.VOICEMAIL, note="Left call-back number with the unit clerk."
+        )

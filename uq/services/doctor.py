@@ -13,7 +13,7 @@ def _check(name: str, fn: Callable[[], str]) -> tuple[str, bool, str]:
         return name, True, fn()
     except UqError as exc:
         return name, False, str(exc)
-    except Exception as exc:  # noqa: BLE001 - doctor reports, never crashes
+    except Exception as exc:
         return name, False, f"{type(exc).__name__}: {exc}"
 
 

@@ -59,8 +59,9 @@ def lease_seconds(ctx: Context) -> int:
 Transport = Callable[[Config, bytes, str, Sequence[str]], None]
 
 
-def send_due(ctx: Context, *, sleep: Callable[[float], None] = time.sleep,
-             transport: Transport = send_message) -> SendSummary:
+def send_due(
+    ctx: Context, *, sleep: Callable[[float], None] = time.sleep, transport: Transport = send_message
+) -> SendSummary:
     """Deliver every item whose hold or back-off is over. `transport` is SMTP except in
     `uq demo`, which writes .eml files instead."""
     summary = SendSummary()
@@ -71,15 +72,21 @@ def send_due(ctx: Context, *, sleep: Callable[[float], None] = time.sleep,
     return summary
 
 
-def _send_one(ctx: Context, item: OutboxItem, summary: SendSummary, sleep: Callable[[float], None],
-              transport: Transport) -> None:
+def _send_one(
+    ctx: Context, item: OutboxItem, summary: SendSummary, sleep: Callable[[float], None], transport: Transport
+) -> None:
     now = ctx.clock()
     with ctx.store.tx() as tx:
         if not tx.claim_outbox_item(item.id, item.state, now=now, lease_seconds=lease_seconds(ctx)):
             return  # another sender has it, or it was undone a moment ago
         if item.state is OutboxState.SENDING:
-            tx.audit(at=now, actor="outbox", action="resend_after_interruption", case_pk=item.case_pk,
-                     detail=f"outbox {item.id} {item.message_id}")
+            tx.audit(
+                at=now,
+                actor="outbox",
+                action="resend_after_interruption",
+                case_pk=item.case_pk,
+                detail=f"outbox {item.id} {item.message_id}",
+            )
     _, mail_from, _ = ctx.store.outbox_item(item.id)
     error: UqError | None = None
     for attempt, pause in enumerate((0.0, *RETRY_SCHEDULE)):
@@ -99,15 +106,30 @@ def _send_one(ctx: Context, item: OutboxItem, summary: SendSummary, sleep: Calla
     with ctx.store.tx() as tx:
         if error is None:
             tx.set_outbox(item.id, state=OutboxState.SENT, sent_at=now)
-            tx.audit(at=now, actor="outbox", action="sent", case_pk=item.case_pk, detail=f"outbox {item.id} {item.message_id}")
+            tx.audit(
+                at=now,
+                actor="outbox",
+                action="sent",
+                case_pk=item.case_pk,
+                detail=f"outbox {item.id} {item.message_id}",
+            )
             summary.sent += 1
             summary.sent_ids.append(item.id)
         else:
             backoff = min(3600, 30 * 2 ** min(item.attempts, 7))
-            tx.set_outbox(item.id, state=OutboxState.FAILED, last_error=str(error)[:500],
-                          not_before=now + timedelta(seconds=backoff))
-            tx.audit(at=now, actor="outbox", action="send_failed", case_pk=item.case_pk,
-                     detail=f"outbox {item.id}: {type(error).__name__}")
+            tx.set_outbox(
+                item.id,
+                state=OutboxState.FAILED,
+                last_error=str(error)[:500],
+                not_before=now + timedelta(seconds=backoff),
+            )
+            tx.audit(
+                at=now,
+                actor="outbox",
+                action="send_failed",
+                case_pk=item.case_pk,
+                detail=f"outbox {item.id}: {type(error).__name__}",
+            )
             summary.failed += 1
             summary.errors.append(str(error))
 
@@ -140,14 +162,24 @@ def _save_sent_copies(ctx: Context) -> None:
                 sess.append(folder, item.raw)
                 with ctx.store.tx() as tx:
                     tx.set_sent_copy_saved(item.id)
-                    tx.audit(at=ctx.clock(), actor="outbox", action="sent_copy_saved", case_pk=item.case_pk,
-                             detail=f"outbox {item.id} → {folder}")
+                    tx.audit(
+                        at=ctx.clock(),
+                        actor="outbox",
+                        action="sent_copy_saved",
+                        case_pk=item.case_pk,
+                        detail=f"outbox {item.id} → {folder}",
+                    )
     except UqError as exc:
         log.warning("could not save a Sent copy: %s", exc)
 
 
-def run_sender(ctx: Context, stop: threading.Event, on_result: Callable[[SendSummary], None],
-               interval: float = 1.0, transport: Transport = send_message) -> None:
+def run_sender(
+    ctx: Context,
+    stop: threading.Event,
+    on_result: Callable[[SendSummary], None],
+    interval: float = 1.0,
+    transport: Transport = send_message,
+) -> None:
     """The TUI's background sender: checks the outbox every `interval` seconds."""
     while not stop.is_set():
         try:

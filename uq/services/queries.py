@@ -108,21 +108,39 @@ def case_json(ctx: Context, detail: CaseDetail) -> dict[str, Any]:
     out["message_id"] = c.message_id
     out["reply_to"] = c.reply_to
     out["update_count"] = c.update_count
-    out["attachments"] = [{"filename": a.filename, "content_type": a.content_type, "size": a.size} for a in detail.attachments]
-    out["thread"] = [{"kind": m.kind, "subject": m.subject, "at": _iso(m.internaldate or m.ingested_at, ctx)} for m in detail.thread]
+    out["attachments"] = [
+        {"filename": a.filename, "content_type": a.content_type, "size": a.size} for a in detail.attachments
+    ]
+    out["thread"] = [
+        {"kind": m.kind, "subject": m.subject, "at": _iso(m.internaldate or m.ingested_at, ctx)} for m in detail.thread
+    ]
     out["decisions"] = [
-        {"outcome": d.outcome.value, "agrees_with_nurse": d.agrees_with_nurse, "reviewer": d.reviewer,
-         "decided_at": _iso(d.decided_at, ctx), "undone": d.undone, "guideline": d.guideline}
+        {
+            "outcome": d.outcome.value,
+            "agrees_with_nurse": d.agrees_with_nurse,
+            "reviewer": d.reviewer,
+            "decided_at": _iso(d.decided_at, ctx),
+            "undone": d.undone,
+            "guideline": d.guideline,
+        }
         for d in detail.decisions
     ]
-    out["calls"] = [{"at": _iso(k.at, ctx), "number": k.number, "outcome": k.outcome.value, "note": k.note} for k in detail.calls]
+    out["calls"] = [
+        {"at": _iso(k.at, ctx), "number": k.number, "outcome": k.outcome.value, "note": k.note} for k in detail.calls
+    ]
     return out
 
 
 def outbox_json(ctx: Context, item: OutboxItem, case_id: str) -> dict[str, Any]:
     return {
-        "id": item.id, "case_id": case_id, "state": item.state.value, "message_id": item.message_id,
-        "recipients": list(item.recipients), "attempts": item.attempts, "last_error": item.last_error,
-        "created_at": _iso(item.created_at, ctx), "not_before": _iso(item.not_before, ctx),
+        "id": item.id,
+        "case_id": case_id,
+        "state": item.state.value,
+        "message_id": item.message_id,
+        "recipients": list(item.recipients),
+        "attempts": item.attempts,
+        "last_error": item.last_error,
+        "created_at": _iso(item.created_at, ctx),
+        "not_before": _iso(item.not_before, ctx),
         "sent_at": _iso(item.sent_at, ctx),
     }

@@ -18,25 +18,43 @@ def _t(ctx: Context, dt: datetime | None) -> str:
 def case_sections(ctx: Context, detail: CaseDetail) -> list[Section]:
     c, f, d = detail.case, detail.case.fields, detail.deadlines
     clocks = [
-        ("Due", f"{_t(ctx, d.due_at)}  {state_glyph(d.state)} {countdown_text(d.seconds_left)} ({d.binding.value} clock)"),
+        (
+            "Due",
+            f"{_t(ctx, d.due_at)}  {state_glyph(d.state)} {countdown_text(d.seconds_left)} ({d.binding.value} clock)",
+        ),
         ("Reviewer due", _t(ctx, d.reviewer_due_at)),
-        ("Regulatory due", _t(ctx, d.regulatory_due_at) + (f"  (extended: {c.extension_reason})" if c.regulatory_extended_to else "")),
+        (
+            "Regulatory due",
+            _t(ctx, d.regulatory_due_at) + (f"  (extended: {c.extension_reason})" if c.regulatory_extended_to else ""),
+        ),
     ]
     if d.explicit_due_at:
         clocks.append(("Explicit due", _t(ctx, d.explicit_due_at)))
     sections: list[Section] = [
-        ("Request", [
-            ("Case", c.case_id), ("Status", c.status.value.replace("_", " ")),
-            ("Review", f"{f.review_type.value} · {f.urgency.value}"), ("Client", f.client or "—"),
-            ("From", f"{c.sender_name} <{c.sender}>" if c.sender_name else c.sender),
-            ("Subject", c.subject), ("Received (plan)", _t(ctx, f.received_at)), ("Arrived", _t(ctx, c.arrived_at)),
-            *clocks,
-        ]),
+        (
+            "Request",
+            [
+                ("Case", c.case_id),
+                ("Status", c.status.value.replace("_", " ")),
+                ("Review", f"{f.review_type.value} · {f.urgency.value}"),
+                ("Client", f.client or "—"),
+                ("From", f"{c.sender_name} <{c.sender}>" if c.sender_name else c.sender),
+                ("Subject", c.subject),
+                ("Received (plan)", _t(ctx, f.received_at)),
+                ("Arrived", _t(ctx, c.arrived_at)),
+                *clocks,
+            ],
+        ),
         ("Member", [("Name", f.member_name or "—"), ("DOB", f.member_dob or "—"), ("Member ID", f.member_id or "—")]),
-        ("Provider", [
-            ("Requesting", f.requesting_provider or "—"), ("Phone", f.provider_phone or "—"),
-            ("NPI", f.provider_npi or "—"), ("Facility", f.facility or "—"),
-        ]),
+        (
+            "Provider",
+            [
+                ("Requesting", f.requesting_provider or "—"),
+                ("Phone", f.provider_phone or "—"),
+                ("NPI", f.provider_npi or "—"),
+                ("Facility", f.facility or "—"),
+            ],
+        ),
         ("Diagnosis", [("", f.diagnosis or "—")]),
         ("Service", [("", f.service or "—"), ("Dates", f.dates_of_service or "—")]),
         ("Guideline", [("", f.guideline or "—")]),
@@ -44,38 +62,84 @@ def case_sections(ctx: Context, detail: CaseDetail) -> list[Section]:
         ("Criteria not met", [("", f.criteria_not_met or "—")]),
         ("Clinical summary", [("", f.clinical_summary or "—")]),
         ("Nurse assessment", [("", f.nurse_assessment or "—")]),
-        ("Recommendation", [
-            ("Nurse", f"{f.nurse_recommendation.value.upper()}" + (f" — {f.nurse_recommendation_text}" if f.nurse_recommendation_text else "")),
-            ("Question", f.question or "—"), ("Nurse reviewer", f.nurse_name or "—"),
-        ]),
+        (
+            "Recommendation",
+            [
+                (
+                    "Nurse",
+                    f"{f.nurse_recommendation.value.upper()}"
+                    + (f" — {f.nurse_recommendation_text}" if f.nurse_recommendation_text else ""),
+                ),
+                ("Question", f.question or "—"),
+                ("Nurse reviewer", f.nurse_name or "—"),
+            ],
+        ),
     ]
     if c.problems:
         sections.insert(0, ("Problems", [("", p) for p in c.problems]))
     if detail.attachments:
-        sections.append(("Attachments", [
-            (a.filename, f"{a.content_type}, {a.size:,} bytes" + (" · text below" if a.text else "")) for a in detail.attachments
-        ]))
+        sections.append(
+            (
+                "Attachments",
+                [
+                    (a.filename, f"{a.content_type}, {a.size:,} bytes" + (" · text below" if a.text else ""))
+                    for a in detail.attachments
+                ],
+            )
+        )
         for a in detail.attachments:
             if a.text:
                 sections.append((f"Attachment text: {a.filename}", [("", a.text.strip()[:20000])]))
     if len(detail.thread) > 1:
-        sections.append(("Thread", [(_t(ctx, m.internaldate or m.ingested_at), f"{m.kind}: {m.subject}") for m in detail.thread]))
+        sections.append(
+            ("Thread", [(_t(ctx, m.internaldate or m.ingested_at), f"{m.kind}: {m.subject}") for m in detail.thread])
+        )
     if detail.calls:
-        sections.append(("Peer-to-peer log", [
-            (_t(ctx, k.at), f"{k.outcome.value.replace('_', ' ')} · {k.number or 'no number'}" + (f" · {k.note}" if k.note else ""))
-            for k in detail.calls
-        ]))
+        sections.append(
+            (
+                "Peer-to-peer log",
+                [
+                    (
+                        _t(ctx, k.at),
+                        f"{k.outcome.value.replace('_', ' ')} · {k.number or 'no number'}"
+                        + (f" · {k.note}" if k.note else ""),
+                    )
+                    for k in detail.calls
+                ],
+            )
+        )
     if detail.decisions:
-        sections.append(("Decisions", [
-            (_t(ctx, x.decided_at), f"{x.outcome.value}{' (undone)' if x.undone else ''} by {x.reviewer}"
-             + ("" if x.agrees_with_nurse is None else f", {'agrees' if x.agrees_with_nurse else 'disagrees'} with nurse"))
-            for x in detail.decisions
-        ]))
+        sections.append(
+            (
+                "Decisions",
+                [
+                    (
+                        _t(ctx, x.decided_at),
+                        f"{x.outcome.value}{' (undone)' if x.undone else ''} by {x.reviewer}"
+                        + (
+                            ""
+                            if x.agrees_with_nurse is None
+                            else f", {'agrees' if x.agrees_with_nurse else 'disagrees'} with nurse"
+                        ),
+                    )
+                    for x in detail.decisions
+                ],
+            )
+        )
     if detail.outbox:
-        sections.append(("Replies", [
-            (_t(ctx, o.created_at), f"{o.state.value}" + (f" — {o.last_error}" if o.last_error and o.state.value == "failed" else ""))
-            for o in detail.outbox
-        ]))
+        sections.append(
+            (
+                "Replies",
+                [
+                    (
+                        _t(ctx, o.created_at),
+                        f"{o.state.value}"
+                        + (f" — {o.last_error}" if o.last_error and o.state.value == "failed" else ""),
+                    )
+                    for o in detail.outbox
+                ],
+            )
+        )
     sections.append(("Audit", [(_t(ctx, e.at), f"{e.action} by {e.actor}") for e in detail.audit]))
     return sections
 

@@ -53,9 +53,14 @@ class Report:
 def build_report(ctx: Context, since: datetime | None, until: datetime | None) -> Report:
     report = Report(since, until)
     for d, c in ctx.store.decisions_between(since, until):
-        report.rows.append(ReportRow(
-            case_id=c.case_id, client=c.fields.client or "", outcome=d.outcome.value,
-            agrees_with_nurse=d.agrees_with_nurse, decided_at=d.decided_at,
-            minutes_spent=round(d.seconds_spent / 60, 1) if d.seconds_spent is not None else None,
-        ))
+        report.rows.append(
+            ReportRow(
+                case_id=c.case_id,
+                client=c.fields.client or "",
+                outcome=d.outcome.value,
+                agrees_with_nurse=d.agrees_with_nurse,
+                decided_at=d.decided_at,
+                minutes_spent=round(d.seconds_spent / 60, 1) if d.seconds_spent is not None else None,
+            )
+        )
     return report

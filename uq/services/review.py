@@ -16,11 +16,11 @@ from uq.domain import (
     CallOutcome,
     Case,
     CaseStatus,
-    DeclineReason,
     Decision,
-    Outcome,
+    DeclineReason,
     OutboxItem,
     OutboxState,
+    Outcome,
 )
 from uq.errors import GuardrailError, GuardrailWarning, UnknownCase, UqError
 from uq.mail.compose import compose_reply, new_message_id
@@ -75,8 +75,15 @@ def template_dir(ctx: Context) -> Path | None:
 
 
 def decide(
-    ctx: Context, case_pk: int, outcome: Outcome, *, rationale: str = "", guideline: str = "",
-    note: str = "", decline_reason: DeclineReason | None = None, approved_portion: str | None = None,
+    ctx: Context,
+    case_pk: int,
+    outcome: Outcome,
+    *,
+    rationale: str = "",
+    guideline: str = "",
+    note: str = "",
+    decline_reason: DeclineReason | None = None,
+    approved_portion: str | None = None,
     force: bool = False,
 ) -> DecisionResult:
     rationale, guideline, note = rationale.strip(), guideline.strip(), note.strip()
@@ -86,8 +93,12 @@ def decide(
     if case.status is CaseStatus.DECIDED:
         raise GuardrailError(f"case {case.case_id} is already decided (`uq undo` works only while the reply is held)")
     warnings = check_decision(
-        outcome, rationale=rationale, guideline=guideline, approved_portion=approved_portion,
-        decline_reason=decline_reason, note=note,
+        outcome,
+        rationale=rationale,
+        guideline=guideline,
+        approved_portion=approved_portion,
+        decline_reason=decline_reason,
+        note=note,
     )
     if warnings and not force:
         raise GuardrailWarning(f"{warnings[0]} — confirm with --force to send anyway")
@@ -99,20 +110,40 @@ def decide(
     recipients = (case.reply_to or case.sender,)
     with ctx.store.tx() as tx:
         decision = tx.add_decision(
-            case_pk=case_pk, outcome=outcome, agrees=agrees, rationale=rationale, guideline=guideline,
-            note=note, decline_reason=decline_reason, approved_portion=approved_portion,
-            reviewer=ctx.user, decided_at=now, seconds_spent=seconds,
+            case_pk=case_pk,
+            outcome=outcome,
+            agrees=agrees,
+            rationale=rationale,
+            guideline=guideline,
+            note=note,
+            decline_reason=decline_reason,
+            approved_portion=approved_portion,
+            reviewer=ctx.user,
+            decided_at=now,
+            seconds_spent=seconds,
         )
         raw = compose_reply(
-            case=case, decision=decision, calls=ctx.store.calls(case_pk), reviewer=ctx.config.reviewer,
-            from_address=from_address, message_id=message_id, now=now, tz=ctx.tz,
+            case=case,
+            decision=decision,
+            calls=ctx.store.calls(case_pk),
+            reviewer=ctx.config.reviewer,
+            from_address=from_address,
+            message_id=message_id,
+            now=now,
+            tz=ctx.tz,
             template_dir=template_dir(ctx),
         )
         hold = max(0, ctx.config.smtp.hold_seconds)
         item = tx.add_outbox(
-            case_pk=case_pk, decision_id=decision.id, message_id=message_id, mail_from=from_address,
-            recipients=recipients, raw=raw, state=OutboxState.HELD if hold else OutboxState.QUEUED,
-            not_before=now + timedelta(seconds=hold), now=now,
+            case_pk=case_pk,
+            decision_id=decision.id,
+            message_id=message_id,
+            mail_from=from_address,
+            recipients=recipients,
+            raw=raw,
+            state=OutboxState.HELD if hold else OutboxState.QUEUED,
+            not_before=now + timedelta(seconds=hold),
+            now=now,
         )
         if outcome is Outcome.CALL_NEEDED:
             pol = policy_for(case, ctx.config.sla)
@@ -133,7 +164,9 @@ def decide(
 def _end_pause(tx: Tx, case: Case, now: datetime) -> None:
     """Fold a running pause into paused_seconds so the clock resumes where it stopped."""
     if case.paused_since is not None:
-        tx.set_status(case.id, case.status, add_paused_seconds=int((now - case.paused_since).total_seconds()), clear_pause=True)
+        tx.set_status(
+            case.id, case.status, add_paused_seconds=int((now - case.paused_since).total_seconds()), clear_pause=True
+        )
 
 
 def undo(ctx: Context, case_pk: int) -> Decision:
@@ -157,11 +190,15 @@ def undo(ctx: Context, case_pk: int) -> Decision:
             _end_pause(tx, case, now)
         tx.set_status(case_pk, status, clear_pause=status is CaseStatus.OPEN)
         deadlines.refresh(ctx, tx, case_pk)
-        tx.audit(at=now, actor=ctx.user, action="undone", case_pk=case_pk, detail=f"decision {decision.id}; outbox {item.id}")
+        tx.audit(
+            at=now, actor=ctx.user, action="undone", case_pk=case_pk, detail=f"decision {decision.id}; outbox {item.id}"
+        )
     return decision
 
 
-def log_call(ctx: Context, case_pk: int, outcome: CallOutcome, *, note: str = "", number: str | None = None) -> CallAttempt:
+def log_call(
+    ctx: Context, case_pk: int, outcome: CallOutcome, *, note: str = "", number: str | None = None
+) -> CallAttempt:
     """One peer-to-peer attempt; the number defaults to the provider phone from the case."""
     case = ctx.store.case(case_pk)
     if case is None:
@@ -169,7 +206,9 @@ def log_call(ctx: Context, case_pk: int, outcome: CallOutcome, *, note: str = ""
     dialled = number or case.fields.provider_phone or ""
     now = ctx.clock()
     with ctx.store.tx() as tx:
-        call = tx.add_call(case_pk=case_pk, at=now, number=dialled, outcome=outcome, note=note.strip(), reviewer=ctx.user)
+        call = tx.add_call(
+            case_pk=case_pk, at=now, number=dialled, outcome=outcome, note=note.strip(), reviewer=ctx.user
+        )
         tx.audit(at=now, actor=ctx.user, action="call_attempt", case_pk=case_pk, detail=outcome.value)
     return call
 
@@ -183,4 +222,10 @@ def extend(ctx: Context, case_pk: int, new_due: datetime, reason: str) -> None:
     with ctx.store.tx() as tx:
         tx.extend(case_pk, new_due, reason.strip())
         deadlines.refresh(ctx, tx, case_pk)
-        tx.audit(at=now, actor=ctx.user, action="extended", case_pk=case_pk, detail=f"to {new_due.isoformat()}: {reason.strip()}")
+        tx.audit(
+            at=now,
+            actor=ctx.user,
+            action="extended",
+            case_pk=case_pk,
+            detail=f"to {new_due.isoformat()}: {reason.strip()}",
+        )

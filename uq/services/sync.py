@@ -65,8 +65,16 @@ def _placeholder_case_id(p: ParsedEmail) -> str:
 
 
 def ingest_message(
-    ctx: Context, tx: Tx, *, mailbox: str, uidvalidity: int, uid: int,
-    internaldate: datetime | None, raw: bytes, parsed: ParsedEmail, summary: SyncSummary,
+    ctx: Context,
+    tx: Tx,
+    *,
+    mailbox: str,
+    uidvalidity: int,
+    uid: int,
+    internaldate: datetime | None,
+    raw: bytes,
+    parsed: ParsedEmail,
+    summary: SyncSummary,
     rescan: bool = False,
 ) -> bool:
     """Store one message and classify it. Returns True when it belongs to a case (new,
@@ -75,13 +83,21 @@ def ingest_message(
     # unparseable mail has no body hash: the raw bytes' hash still recognises it on a re-scan
     content_hash = parsed.content_hash or "raw:" + hashlib.sha256(raw).hexdigest()
     common = dict(
-        mailbox=mailbox, uidvalidity=uidvalidity, uid=uid, internaldate=internaldate, raw=raw,
-        sender=parsed.sender, subject=parsed.subject, message_id=parsed.message_id,
-        content_hash=content_hash, now=now,
+        mailbox=mailbox,
+        uidvalidity=uidvalidity,
+        uid=uid,
+        internaldate=internaldate,
+        raw=raw,
+        sender=parsed.sender,
+        subject=parsed.subject,
+        message_id=parsed.message_id,
+        content_hash=content_hash,
+        now=now,
     )
     if rescan:
-        seen = (tx.raw_by_message_id(parsed.message_id) if parsed.message_id else None) or \
-            tx.raw_by_content_hash(content_hash, parsed.sender)
+        seen = (tx.raw_by_message_id(parsed.message_id) if parsed.message_id else None) or tx.raw_by_content_hash(
+            content_hash, parsed.sender
+        )
         if seen is not None:  # a UIDVALIDITY re-scan sees every stored message again
             summary.duplicates += 1
             return seen.kind not in ("not_case", "quarantined")
@@ -137,9 +153,17 @@ def ingest_message(
             problems.insert(0, "case_id: not found")
     raw_pk = tx.add_raw(kind="new", reason=None, **common)  # type: ignore[arg-type]
     case = tx.add_case(
-        case_id=case_id, sender=parsed.sender, sender_name=parsed.sender_name, subject=parsed.subject,
-        reply_to=parsed.reply_to, message_id=parsed.message_id, references=parsed.references,
-        arrived_at=arrived, fields=parsed.fields, problems=problems, body_text=parsed.body_text,
+        case_id=case_id,
+        sender=parsed.sender,
+        sender_name=parsed.sender_name,
+        subject=parsed.subject,
+        reply_to=parsed.reply_to,
+        message_id=parsed.message_id,
+        references=parsed.references,
+        arrived_at=arrived,
+        fields=parsed.fields,
+        problems=problems,
+        body_text=parsed.body_text,
     )
     tx.link_raw(raw_pk, case.id)
     for a in parsed.attachments:
@@ -154,15 +178,17 @@ def ingest_message(
 
 
 def ingest_batch(
-    ctx: Context, mailbox: str, uidvalidity: int, batch: Iterable[FetchedMessage],
-    *, extract_pdf_text: bool = True, rescan: bool = False,
+    ctx: Context,
+    mailbox: str,
+    uidvalidity: int,
+    batch: Iterable[FetchedMessage],
+    *,
+    extract_pdf_text: bool = True,
+    rescan: bool = False,
 ) -> tuple[SyncSummary, list[int]]:
     """Parse a FETCH batch, then store it and advance the cursor in one transaction."""
     msgs = list(batch)
-    parsed = [
-        parse_email(m.raw, tz=ctx.tz, parse=ctx.config.parse, extract_pdf_text=extract_pdf_text)
-        for m in msgs
-    ]
+    parsed = [parse_email(m.raw, tz=ctx.tz, parse=ctx.config.parse, extract_pdf_text=extract_pdf_text) for m in msgs]
     summary = SyncSummary()
     to_mark: list[int] = []
     with ctx.store.tx() as tx:
@@ -170,8 +196,16 @@ def ingest_batch(
             if tx.has_uid(mailbox, uidvalidity, m.uid):
                 continue
             if ingest_message(
-                ctx, tx, mailbox=mailbox, uidvalidity=uidvalidity, uid=m.uid,
-                internaldate=m.internaldate, raw=m.raw, parsed=p, summary=summary, rescan=rescan,
+                ctx,
+                tx,
+                mailbox=mailbox,
+                uidvalidity=uidvalidity,
+                uid=m.uid,
+                internaldate=m.internaldate,
+                raw=m.raw,
+                parsed=p,
+                summary=summary,
+                rescan=rescan,
             ):
                 to_mark.append(m.uid)
         if msgs:
@@ -180,7 +214,8 @@ def ingest_batch(
 
 
 def sync_once(
-    ctx: Context, session: ImapSession | None = None,
+    ctx: Context,
+    session: ImapSession | None = None,
     on_batch: Callable[[SyncSummary], None] | None = None,
 ) -> SyncSummary:
     """One pass over the folder: everything after the stored cursor. A UIDVALIDITY the
@@ -196,8 +231,12 @@ def sync_once(
             cursor = tx.cursor(mailbox, state.uidvalidity)
             rescan = cursor is None and bool(tx.known_uidvalidities(mailbox))
             if rescan:
-                tx.audit(at=ctx.clock(), actor="sync", action="uidvalidity_changed",
-                         detail=f"{mailbox}: now {state.uidvalidity}; full re-scan")
+                tx.audit(
+                    at=ctx.clock(),
+                    actor="sync",
+                    action="uidvalidity_changed",
+                    detail=f"{mailbox}: now {state.uidvalidity}; full re-scan",
+                )
         total = SyncSummary()
         for batch in sess.fetch_new(cursor or 0, ctx.config.imap.batch_size):
             summary, to_mark = ingest_batch(ctx, mailbox, state.uidvalidity, batch, rescan=rescan)
@@ -216,10 +255,13 @@ SyncState = str  # "connecting" | "live" | "polling" | "offline" | "stopped"
 
 
 def watch(
-    ctx: Context, stop: threading.Event, *,
+    ctx: Context,
+    stop: threading.Event,
+    *,
     on_batch: Callable[[SyncSummary], None],
     on_state: Callable[[SyncState, str], None],
-    wait_slice: float = 10.0, max_backoff: float = 300.0,
+    wait_slice: float = 10.0,
+    max_backoff: float = 300.0,
 ) -> None:
     """Run until `stop` is set: IDLE where offered, else poll every poll_seconds; reconnect
     with exponential backoff after any connection fault. Blocking: run it in a thread."""
@@ -255,6 +297,6 @@ def watch(
         finally:
             try:
                 sess.close()
-            except Exception:  # noqa: BLE001 - a dead link may fail to close; nothing to do
+            except Exception:
                 log.debug("close after fault failed", exc_info=True)
     on_state("stopped", "")

@@ -79,9 +79,7 @@ def init_schema(engine: Engine) -> None:
             if row is None:
                 s.add(tables.MetaRow(key="schema_version", value=str(SCHEMA_VERSION)))
             elif int(row.value) > SCHEMA_VERSION:
-                raise StoreError(
-                    f"database schema {row.value} is newer than this uq ({SCHEMA_VERSION}): upgrade uq"
-                )
+                raise StoreError(f"database schema {row.value} is newer than this uq ({SCHEMA_VERSION}): upgrade uq")
             else:
                 row.value = str(SCHEMA_VERSION)
             s.commit()
@@ -103,11 +101,18 @@ def schema_version(engine: Engine) -> int | None:
 
 
 def _all_tables() -> list[Any]:
-    return [t.__table__ for t in (  # type: ignore[attr-defined]
-        tables.MetaRow, tables.CaseRow, tables.RawMessageRow, tables.AttachmentRow,
-        tables.DecisionRow, tables.CallAttemptRow, tables.OutboxRow, tables.SyncCursorRow,
+    models: list[Any] = [
+        tables.MetaRow,
+        tables.CaseRow,
+        tables.RawMessageRow,
+        tables.AttachmentRow,
+        tables.DecisionRow,
+        tables.CallAttemptRow,
+        tables.OutboxRow,
+        tables.SyncCursorRow,
         tables.AuditRow,
-    )]
+    ]
+    return [m.__table__ for m in models]
 
 
 def _short(exc: Exception) -> str:

@@ -28,13 +28,13 @@ from uq.domain import (
     CaseFields,
     CaseStatus,
     Clock,
+    Deadlines,
     Decision,
     DeclineReason,
-    Deadlines,
     NurseRecommendation,
-    Outcome,
     OutboxItem,
     OutboxState,
+    Outcome,
     ReviewType,
     Urgency,
 )
@@ -187,8 +187,18 @@ class RawMessageInfo:
 def _raw_info(r: RawMessageRow) -> RawMessageInfo:
     assert r.id is not None
     return RawMessageInfo(
-        r.id, r.mailbox, r.uid, r.kind, r.reason, r.sender, r.subject, r.message_id,
-        r.internaldate, r.ingested_at, r.size, r.case_pk,
+        r.id,
+        r.mailbox,
+        r.uid,
+        r.kind,
+        r.reason,
+        r.sender,
+        r.subject,
+        r.message_id,
+        r.internaldate,
+        r.ingested_at,
+        r.size,
+        r.case_pk,
     )
 
 
@@ -227,7 +237,9 @@ class Tx:
         return self.s.exec(q).first() is not None
 
     def raw_by_message_id(self, message_id: str) -> RawMessageInfo | None:
-        r = self.s.exec(select(RawMessageRow).where(RawMessageRow.message_id == message_id).order_by(col(RawMessageRow.id))).first()
+        r = self.s.exec(
+            select(RawMessageRow).where(RawMessageRow.message_id == message_id).order_by(col(RawMessageRow.id))
+        ).first()
         return _raw_info(r) if r else None
 
     def raw_by_content_hash(self, content_hash: str, sender: str) -> RawMessageInfo | None:
@@ -248,7 +260,9 @@ class Tx:
         r = self.s.exec(select(CaseRow).where(col(CaseRow.message_id).in_(ids))).first()
         if r is None:
             raw = self.s.exec(
-                select(RawMessageRow.case_pk).where(col(RawMessageRow.message_id).in_(ids), col(RawMessageRow.case_pk).is_not(None))
+                select(RawMessageRow.case_pk).where(
+                    col(RawMessageRow.message_id).in_(ids), col(RawMessageRow.case_pk).is_not(None)
+                )
             ).first()
             r = self.s.get(CaseRow, raw) if raw else None
         return case_from_row(r) if r else None
@@ -259,14 +273,37 @@ class Tx:
 
     # -- writes
     def add_raw(
-        self, *, mailbox: str, uidvalidity: int, uid: int, internaldate: datetime | None, raw: bytes,
-        kind: str, reason: str | None, sender: str, subject: str, message_id: str | None,
-        content_hash: str, now: datetime, case_pk: int | None = None,
+        self,
+        *,
+        mailbox: str,
+        uidvalidity: int,
+        uid: int,
+        internaldate: datetime | None,
+        raw: bytes,
+        kind: str,
+        reason: str | None,
+        sender: str,
+        subject: str,
+        message_id: str | None,
+        content_hash: str,
+        now: datetime,
+        case_pk: int | None = None,
     ) -> int:
         row = RawMessageRow(
-            mailbox=mailbox, uidvalidity=uidvalidity, uid=uid, internaldate=internaldate,
-            ingested_at=now, message_id=message_id, content_hash=content_hash, size=len(raw), raw=raw,
-            kind=kind, reason=reason, sender=sender, subject=subject[:500], case_pk=case_pk,
+            mailbox=mailbox,
+            uidvalidity=uidvalidity,
+            uid=uid,
+            internaldate=internaldate,
+            ingested_at=now,
+            message_id=message_id,
+            content_hash=content_hash,
+            size=len(raw),
+            raw=raw,
+            kind=kind,
+            reason=reason,
+            sender=sender,
+            subject=subject[:500],
+            case_pk=case_pk,
         )
         self.s.add(row)
         self.s.flush()
@@ -277,14 +314,31 @@ class Tx:
         self.s.execute(update(RawMessageRow).where(col(RawMessageRow.id) == raw_pk).values(case_pk=case_pk))
 
     def add_case(
-        self, *, case_id: str, sender: str, sender_name: str, subject: str, reply_to: str | None,
-        message_id: str | None, references: Sequence[str], arrived_at: datetime,
-        fields: CaseFields, problems: Sequence[str], body_text: str,
+        self,
+        *,
+        case_id: str,
+        sender: str,
+        sender_name: str,
+        subject: str,
+        reply_to: str | None,
+        message_id: str | None,
+        references: Sequence[str],
+        arrived_at: datetime,
+        fields: CaseFields,
+        problems: Sequence[str],
+        body_text: str,
     ) -> Case:
         row = CaseRow(
-            case_id=case_id, sender=sender, sender_name=sender_name, subject=subject[:500],
-            reply_to=reply_to, message_id=message_id, references="\n".join(references),
-            status=CaseStatus.OPEN.value, arrived_at=arrived_at, problems="\n".join(problems),
+            case_id=case_id,
+            sender=sender,
+            sender_name=sender_name,
+            subject=subject[:500],
+            reply_to=reply_to,
+            message_id=message_id,
+            references="\n".join(references),
+            status=CaseStatus.OPEN.value,
+            arrived_at=arrived_at,
+            problems="\n".join(problems),
             body_text=body_text,
         )
         _apply_fields(row, fields, only_known=False)
@@ -305,27 +359,46 @@ class Tx:
         if body_text:
             row.body_text = (row.body_text or "") + f"\n\n--- update {now.isoformat()} ---\n" + body_text
         if problems and not row.problems:
-            row.problems = "\n".join(p for p in problems if not p.startswith("case_id:")) or None
+            row.problems = "\n".join(p for p in problems if not p.startswith("case_id:"))
         self.s.add(row)
         self.s.flush()
         return case_from_row(row), changed
 
     def add_attachment(self, case_pk: int, raw_pk: int, a: Attachment) -> None:
-        self.s.add(AttachmentRow(
-            case_pk=case_pk, raw_message_pk=raw_pk, filename=a.filename, content_type=a.content_type,
-            size=a.size, data=a.data, text=a.text,
-        ))
-
-    def set_deadlines(self, case_pk: int, d: Deadlines) -> None:
-        self.s.execute(
-            update(CaseRow).where(col(CaseRow.id) == case_pk).values(
-                due_at=d.due_at, reviewer_due_at=d.reviewer_due_at, regulatory_due_at=d.regulatory_due_at,
-                binding=d.binding.value, window_start=d.window_start,
+        self.s.add(
+            AttachmentRow(
+                case_pk=case_pk,
+                raw_message_pk=raw_pk,
+                filename=a.filename,
+                content_type=a.content_type,
+                size=a.size,
+                data=a.data,
+                text=a.text,
             )
         )
 
-    def set_status(self, case_pk: int, status: CaseStatus, *, paused_since: datetime | None = None,
-                   add_paused_seconds: int = 0, clear_pause: bool = False) -> None:
+    def set_deadlines(self, case_pk: int, d: Deadlines) -> None:
+        self.s.execute(
+            update(CaseRow)
+            .where(col(CaseRow.id) == case_pk)
+            .values(
+                due_at=d.due_at,
+                reviewer_due_at=d.reviewer_due_at,
+                regulatory_due_at=d.regulatory_due_at,
+                binding=d.binding.value,
+                window_start=d.window_start,
+            )
+        )
+
+    def set_status(
+        self,
+        case_pk: int,
+        status: CaseStatus,
+        *,
+        paused_since: datetime | None = None,
+        add_paused_seconds: int = 0,
+        clear_pause: bool = False,
+    ) -> None:
         row = self._case_row(case_pk)
         row.status = status.value
         if clear_pause:
@@ -352,19 +425,36 @@ class Tx:
         """Compare-and-set: a case is claimed only if free (or already ours); None releases."""
         q = update(CaseRow).where(col(CaseRow.id) == case_pk)
         if user is not None:
-            q = q.where(or_(col(CaseRow.claimed_by).is_(None), CaseRow.claimed_by == user))
+            q = q.where(or_(col(CaseRow.claimed_by).is_(None), col(CaseRow.claimed_by) == user))
         res = self.s.execute(q.values(claimed_by=user))
         return bool(res.rowcount)  # type: ignore[attr-defined]
 
     def add_decision(
-        self, *, case_pk: int, outcome: Outcome, agrees: bool | None, rationale: str, guideline: str,
-        note: str, decline_reason: DeclineReason | None, approved_portion: str | None, reviewer: str,
-        decided_at: datetime, seconds_spent: int | None,
+        self,
+        *,
+        case_pk: int,
+        outcome: Outcome,
+        agrees: bool | None,
+        rationale: str,
+        guideline: str,
+        note: str,
+        decline_reason: DeclineReason | None,
+        approved_portion: str | None,
+        reviewer: str,
+        decided_at: datetime,
+        seconds_spent: int | None,
     ) -> Decision:
         row = DecisionRow(
-            case_pk=case_pk, outcome=outcome.value, agrees_with_nurse=agrees, rationale=rationale,
-            guideline=guideline, note=note, decline_reason=decline_reason.value if decline_reason else None,
-            approved_portion=approved_portion, reviewer=reviewer, decided_at=decided_at,
+            case_pk=case_pk,
+            outcome=outcome.value,
+            agrees_with_nurse=agrees,
+            rationale=rationale,
+            guideline=guideline,
+            note=note,
+            decline_reason=decline_reason.value if decline_reason else None,
+            approved_portion=approved_portion,
+            reviewer=reviewer,
+            decided_at=decided_at,
             seconds_spent=seconds_spent,
         )
         self.s.add(row)
@@ -374,33 +464,58 @@ class Tx:
     def undo_decision(self, decision_id: int) -> None:
         self.s.execute(update(DecisionRow).where(col(DecisionRow.id) == decision_id).values(undone=True))
 
-    def add_call(self, *, case_pk: int, at: datetime, number: str, outcome: CallOutcome, note: str, reviewer: str) -> CallAttempt:
+    def add_call(
+        self, *, case_pk: int, at: datetime, number: str, outcome: CallOutcome, note: str, reviewer: str
+    ) -> CallAttempt:
         row = CallAttemptRow(case_pk=case_pk, at=at, number=number, outcome=outcome.value, note=note, reviewer=reviewer)
         self.s.add(row)
         self.s.flush()
         return call_from_row(row)
 
     def add_outbox(
-        self, *, case_pk: int, decision_id: int, message_id: str, mail_from: str,
-        recipients: Sequence[str], raw: bytes, state: OutboxState, not_before: datetime, now: datetime,
+        self,
+        *,
+        case_pk: int,
+        decision_id: int,
+        message_id: str,
+        mail_from: str,
+        recipients: Sequence[str],
+        raw: bytes,
+        state: OutboxState,
+        not_before: datetime,
+        now: datetime,
     ) -> OutboxItem:
         row = OutboxRow(
-            case_pk=case_pk, decision_id=decision_id, message_id=message_id, mail_from=mail_from,
-            recipients="\n".join(recipients), state=state.value, not_before=not_before, created_at=now, raw=raw,
+            case_pk=case_pk,
+            decision_id=decision_id,
+            message_id=message_id,
+            mail_from=mail_from,
+            recipients="\n".join(recipients),
+            state=state.value,
+            not_before=not_before,
+            created_at=now,
+            raw=raw,
         )
         self.s.add(row)
         self.s.flush()
         return outbox_from_row(row)
 
-    def claim_outbox_item(self, item_id: int, expected: OutboxState, *, now: datetime, lease_seconds: int = 120) -> bool:
+    def claim_outbox_item(
+        self, item_id: int, expected: OutboxState, *, now: datetime, lease_seconds: int = 120
+    ) -> bool:
         """Compare-and-set to SENDING with a lease: two senders (the TUI and `uq send`) never
         both send one item, and an item left SENDING by a killed sender is taken again
         (once) when its lease runs out."""
         res = self.s.execute(
             update(OutboxRow)
-            .where(col(OutboxRow.id) == item_id, OutboxRow.state == expected.value, col(OutboxRow.not_before) <= now)
-            .values(state=OutboxState.SENDING.value, attempts=OutboxRow.attempts + 1,
-                    not_before=now + timedelta(seconds=lease_seconds))
+            .where(
+                col(OutboxRow.id) == item_id, col(OutboxRow.state) == expected.value, col(OutboxRow.not_before) <= now
+            )
+            .values(
+                state=OutboxState.SENDING.value,
+                attempts=OutboxRow.attempts + 1,
+                not_before=now + timedelta(seconds=lease_seconds),
+            )
         )
         return bool(res.rowcount)  # type: ignore[attr-defined]
 
@@ -408,13 +523,24 @@ class Tx:
         """Compare-and-set HELD → UNDONE, only while the hold lasts."""
         res = self.s.execute(
             update(OutboxRow)
-            .where(col(OutboxRow.id) == item_id, OutboxRow.state == OutboxState.HELD.value, col(OutboxRow.not_before) > now)
+            .where(
+                col(OutboxRow.id) == item_id,
+                col(OutboxRow.state) == OutboxState.HELD.value,
+                col(OutboxRow.not_before) > now,
+            )
             .values(state=OutboxState.UNDONE.value)
         )
         return bool(res.rowcount)  # type: ignore[attr-defined]
 
-    def set_outbox(self, item_id: int, *, state: OutboxState, not_before: datetime | None = None,
-                   last_error: str | None = None, sent_at: datetime | None = None) -> None:
+    def set_outbox(
+        self,
+        item_id: int,
+        *,
+        state: OutboxState,
+        not_before: datetime | None = None,
+        last_error: str | None = None,
+        sent_at: datetime | None = None,
+    ) -> None:
         values: dict[str, Any] = {"state": state.value, "last_error": last_error}
         if not_before is not None:
             values["not_before"] = not_before
@@ -444,7 +570,8 @@ class Tx:
 
     def active_decision(self, case_pk: int) -> Decision | None:
         r = self.s.exec(
-            select(DecisionRow).where(DecisionRow.case_pk == case_pk, col(DecisionRow.undone).is_(False))
+            select(DecisionRow)
+            .where(DecisionRow.case_pk == case_pk, col(DecisionRow.undone).is_(False))
             .order_by(col(DecisionRow.id).desc())
         ).first()
         return decision_from_row(r) if r else None
@@ -543,12 +670,24 @@ class Store:
 
     def queue_rows(self, *, open_only: bool = True, limit: int | None = None) -> list[QueueRow]:
         cols = (
-            CaseRow.id, CaseRow.case_id, CaseRow.status, CaseRow.due_at, CaseRow.window_start,
-            CaseRow.binding, CaseRow.urgency, CaseRow.review_type, CaseRow.client, CaseRow.service,
-            CaseRow.nurse_recommendation, CaseRow.member_name, CaseRow.update_count, CaseRow.problems,
-            CaseRow.arrived_at, CaseRow.sender,
+            CaseRow.id,
+            CaseRow.case_id,
+            CaseRow.status,
+            CaseRow.due_at,
+            CaseRow.window_start,
+            CaseRow.binding,
+            CaseRow.urgency,
+            CaseRow.review_type,
+            CaseRow.client,
+            CaseRow.service,
+            CaseRow.nurse_recommendation,
+            CaseRow.member_name,
+            CaseRow.update_count,
+            CaseRow.problems,
+            CaseRow.arrived_at,
+            CaseRow.sender,
         )
-        q = select(*cols)
+        q = select(*cols)  # type: ignore[call-overload]
         if open_only:
             q = q.where(CaseRow.status != CaseStatus.DECIDED.value)
         q = q.order_by(col(CaseRow.due_at), col(CaseRow.urgency_rank), col(CaseRow.arrived_at), col(CaseRow.id))
@@ -581,8 +720,20 @@ class Store:
         q = q.order_by(col(RawMessageRow.id))
         with self.read() as s:
             return [
-                RawMessageInfo(t.id, t.mailbox, t.uid, t.kind, t.reason, t.sender, t.subject, t.message_id,
-                               t.internaldate, t.ingested_at, t.size, t.case_pk)
+                RawMessageInfo(
+                    t.id,
+                    t.mailbox,
+                    t.uid,
+                    t.kind,
+                    t.reason,
+                    t.sender,
+                    t.subject,
+                    t.message_id,
+                    t.internaldate,
+                    t.ingested_at,
+                    t.size,
+                    t.case_pk,
+                )
                 for t in s.execute(q)
             ]
 
@@ -592,7 +743,9 @@ class Store:
 
     def first_raw_for_case(self, case_pk: int) -> bytes:
         with self.read() as s:
-            r = s.exec(select(RawMessageRow.raw).where(RawMessageRow.case_pk == case_pk).order_by(col(RawMessageRow.id))).first()
+            r = s.exec(
+                select(RawMessageRow.raw).where(RawMessageRow.case_pk == case_pk).order_by(col(RawMessageRow.id))
+            ).first()
             return r or b""
 
     def decisions(self, case_pk: int) -> list[Decision]:
@@ -602,16 +755,22 @@ class Store:
 
     def decisions_between(self, since: datetime | None, until: datetime | None) -> list[tuple[Decision, Case]]:
         with self.read() as s:
-            q = select(DecisionRow, CaseRow).where(DecisionRow.case_pk == CaseRow.id, col(DecisionRow.undone).is_(False))
+            q = select(DecisionRow, CaseRow).where(
+                DecisionRow.case_pk == CaseRow.id, col(DecisionRow.undone).is_(False)
+            )
             if since:
                 q = q.where(DecisionRow.decided_at >= since)
             if until:
                 q = q.where(DecisionRow.decided_at < until)
-            return [(decision_from_row(d), case_from_row(c)) for d, c in s.exec(q.order_by(col(DecisionRow.decided_at)))]
+            return [
+                (decision_from_row(d), case_from_row(c)) for d, c in s.exec(q.order_by(col(DecisionRow.decided_at)))
+            ]
 
     def calls(self, case_pk: int) -> list[CallAttempt]:
         with self.read() as s:
-            rows = s.exec(select(CallAttemptRow).where(CallAttemptRow.case_pk == case_pk).order_by(col(CallAttemptRow.at)))
+            rows = s.exec(
+                select(CallAttemptRow).where(CallAttemptRow.case_pk == case_pk).order_by(col(CallAttemptRow.at))
+            )
             return [call_from_row(r) for r in rows]
 
     # ---- outbox
@@ -625,9 +784,14 @@ class Store:
     def outbox_due(self, now: datetime) -> list[OutboxItem]:
         with self.read() as s:
             q = select(OutboxRow).where(
-                col(OutboxRow.state).in_([
-                    OutboxState.HELD.value, OutboxState.QUEUED.value, OutboxState.FAILED.value, OutboxState.SENDING.value,
-                ]),
+                col(OutboxRow.state).in_(
+                    [
+                        OutboxState.HELD.value,
+                        OutboxState.QUEUED.value,
+                        OutboxState.FAILED.value,
+                        OutboxState.SENDING.value,
+                    ]
+                ),
                 OutboxRow.not_before <= now,
             )
             return [outbox_from_row(r) for r in s.exec(q.order_by(col(OutboxRow.id)))]
@@ -647,7 +811,9 @@ class Store:
 
     def sent_without_copy(self) -> list[OutboxItem]:
         with self.read() as s:
-            q = select(OutboxRow).where(OutboxRow.state == OutboxState.SENT.value, col(OutboxRow.sent_copy_saved).is_(False))
+            q = select(OutboxRow).where(
+                OutboxRow.state == OutboxState.SENT.value, col(OutboxRow.sent_copy_saved).is_(False)
+            )
             return [outbox_from_row(r) for r in s.exec(q)]
 
     # ---- audit
@@ -668,11 +834,19 @@ class Store:
     def search_case_pks(self, text: str, limit: int = 50) -> list[int]:
         like = f"%{text.lower()}%"
         with self.read() as s:
-            q = select(CaseRow.id).where(or_(
-                func.lower(CaseRow.case_id).like(like), func.lower(CaseRow.member_name).like(like),
-                func.lower(CaseRow.client).like(like), func.lower(CaseRow.service).like(like),
-            )).limit(limit)
-            return list(s.exec(q))
+            q = (
+                select(CaseRow.id)
+                .where(
+                    or_(
+                        func.lower(CaseRow.case_id).like(like),
+                        func.lower(CaseRow.member_name).like(like),
+                        func.lower(CaseRow.client).like(like),
+                        func.lower(CaseRow.service).like(like),
+                    )
+                )
+                .limit(limit)
+            )
+            return [int(pk) for pk in s.exec(q) if pk is not None]
 
 
 def clock_of(binding: str) -> Clock:
