@@ -23,7 +23,16 @@ from uq.config import Config
 from uq.errors import ConfigError, CredentialError, UqError
 from uq.queue.clock import Clock, system_clock
 from uq.tui.keymap import binding, resolve_keymap
-from uq.tui.messages import ContextFailed, ContextReady, ErrorRaised
+from uq.tui.messages import (
+    CaseChanged,
+    ContextFailed,
+    ContextReady,
+    ErrorRaised,
+    NewCases,
+    OutboxResult,
+    QueueChanged,
+    SyncStateChanged,
+)
 from uq.tui.palette import UqCommands
 from uq.tui.rows import resolve_views
 from uq.tui.themes import apply_theme
@@ -132,6 +141,23 @@ class UqApp(App[int]):
             if isinstance(screen, QueueScreen):
                 return screen
         raise LookupError("queue screen not installed")
+
+    # ------------------------------------------------------------ worker and screen news
+
+    def on_case_changed(self, message: CaseChanged) -> None:
+        self.queue_screen.reload()
+
+    def on_queue_changed(self, message: QueueChanged) -> None:
+        self.queue_screen.reload()
+
+    def on_new_cases(self, message: NewCases) -> None:
+        self.queue_screen.new_cases(message)
+
+    def on_sync_state_changed(self, message: SyncStateChanged) -> None:
+        self.queue_screen.sync_state(message)
+
+    def on_outbox_result(self, message: OutboxResult) -> None:
+        self.queue_screen.outbox_result(message)
 
     # ------------------------------------------------------------ errors
 
