@@ -1,0 +1,53 @@
+"""Logging a peer-to-peer attempt from the case screen."""
+
+from __future__ import annotations
+
+from textual.widgets import Input, Select
+
+from tests.tui.case_host import Host, demo_ctx_fixture, pk_of, settle, sync  # noqa: F401
+from uq.domain import CallOutcome
+from uq.queue.clock import FixedClock
+from uq.services.context import Context
+from uq.tui.screens.case import CaseScreen
+from uq.tui.screens.decide import CallModal
+from uq.tui.widgets.case_view import CaseView
+
+
+@sync
+async def test_call_attempt_logged_with_prefilled_number(
+    demo_ctx: Context, fixed_clock: FixedClock
+) -> None:
+    pk = pk_of(demo_ctx, "UM-2026-004520")
+    app = Host(demo_ctx, fixed_clock, open_pk=pk)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("l")
+        await settle(pilot)
+        modal = app.screen
+        assert isinstance(modal, CallModal)
+        assert modal.query_one("#number", Input).value == "(555) 220-9090"
+        modal.query_one("#outcome", Select).value = CallOutcome.VOICEMAIL
+        modal.query_one("#note", Input).value = "Left the call-back number"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, CaseScreen)
+        assert "voicemail · (555) 220-9090 · Left the call-back number" in app.screen.query_one(
+            CaseView).text
+        assert any("call attempt logged (voicemail)" in n.message for n in app._notifications)
+    (call,) = demo_ctx.store.calls(pk)
+    assert call.outcome is CallOutcome.VOICEMAIL and call.number == "(555) 220-9090"
+    assert "call_attempt" in [e.action for e in demo_ctx.store.audit_entries(case_pk=pk)]
+
+
+@sync
+async def test_call_modal_escape_logs_nothing(demo_ctx: Context, fixed_clock: FixedClock) -> None:
+    pk = pk_of(demo_ctx, "UM-2026-004520")
+    app = Host(demo_ctx, fixed_clock, open_pk=pk)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("l")
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, CaseScreen)
+    assert demo_ctx.store.calls(pk) == []
