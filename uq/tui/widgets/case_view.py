@@ -29,12 +29,13 @@ def render_sections(sections: Sequence[Section]) -> Text:
         style = "bold reverse red" if title == "Problems" else "bold underline"
         out.append(f" {title} ", style=style)
         out.append("\n")
+        width = max([LABEL_WIDTH - 1, *(len(label) for label, _ in rows)]) + 1
         for label, value in rows:
             lines = (value or "—").splitlines() or ["—"]
             if label:
-                out.append(f"  {label:<{LABEL_WIDTH}}", style="dim")
+                out.append(f"  {label:<{width}}", style="dim")
                 out.append(lines[0] + "\n")
-                pad = " " * (LABEL_WIDTH + 2)
+                pad = " " * (width + 2)
                 for line in lines[1:]:
                     out.append(pad + line + "\n")
             else:
