@@ -165,3 +165,18 @@ async def test_open_attachment_without_a_viewer_or_attachment(
         await pilot.press("o")
         await pilot.pause()
         assert any("no attachments" in n.message for n in app._notifications)
+
+
+@sync
+async def test_headline_countdown_follows_the_clock(demo_ctx: Context, fixed_clock: FixedClock) -> None:
+    from textual.widgets import Static
+
+    app = Host(demo_ctx, fixed_clock, open_pk=pk_of(demo_ctx, "ACR-77305"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        headline = app.screen.query_one("#headline", Static)
+        assert str(headline.content).startswith("ACR-77305  ▲ 6m")
+        fixed_clock.advance(minutes=7)
+        app.screen._tick()
+        await pilot.pause()
+        assert str(headline.content).startswith("ACR-77305  ✖ -1m")

@@ -10,6 +10,7 @@ import platform
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,10 +19,13 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer, Static
 
 from uq.domain import Outcome
 from uq.errors import UqError
+from uq.queue.countdown import countdown_text, state_glyph, tick_interval
+from uq.queue.sla import sla_state
 from uq.tui.keymap import binding
 from uq.tui.messages import CaseChanged, QueueChanged
 from uq.tui.screens.decide import CallModal, DecisionModal, app_ctx, report, run_external
@@ -36,9 +40,11 @@ class CaseData:
     """What the case screen shows, built in the worker."""
 
     case_id: str
-    headline: str
+    headline: str  # after the countdown
     sections: Sequence[Section]
     attachment_names: list[str]
+    due_at: datetime
+    window_start: datetime | None
 
 
 def viewer_command() -> list[str] | None:
@@ -80,6 +86,7 @@ class CaseScreen(Screen[None]):
         super().__init__()
         self.case_pk = case_pk
         self.data: CaseData | None = None
+        self._timer: Timer | None = None
         self.raw_text: str | None = None
 
     def compose(self) -> ComposeResult:
@@ -99,7 +106,6 @@ class CaseScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="case-load")
     def _load(self, audit_open: bool = False) -> None:
-        from uq.queue.countdown import countdown_text, state_glyph
         from uq.services import review
         from uq.services.queries import case_detail
         from uq.services.render import case_sections
@@ -111,7 +117,6 @@ class CaseScreen(Screen[None]):
             detail = case_detail(ctx, self.case_pk)
             c, d = detail.case, detail.deadlines
             headline = (
-                f"{c.case_id}  {state_glyph(d.state)} {countdown_text(d.seconds_left)}  "
                 f"{c.fields.urgency.value} · {c.fields.review_type.value}  "
                 f"[{c.status.value.replace('_', ' ')}]"
             )
@@ -120,6 +125,8 @@ class CaseScreen(Screen[None]):
                 headline,
                 case_sections(ctx, detail),
                 [a.filename for a in detail.attachments],
+                d.due_at,
+                d.window_start,
             )
         except Exception as exc:
             self.app.call_from_thread(report, self.app, exc)
@@ -130,9 +137,25 @@ class CaseScreen(Screen[None]):
 
     def _loaded(self, data: CaseData) -> None:
         self.data = data
-        self.query_one("#headline", Static).update(Text(data.headline))
+        self._tick()
         if not self.view.showing_raw:
             self.view.show_sections(data.sections)
+
+    def _tick(self) -> None:
+        """Repaint the headline countdown at the precision it shows (1 s near the deadline,
+        else 30 s), from the injected clock."""
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        if self.data is None:
+            return
+        sla = self.app.config.sla  # type: ignore[attr-defined]
+        now = self.app.clock()  # type: ignore[attr-defined]
+        seconds, state = sla_state(self.data.due_at, self.data.window_start, now,
+                                   warning_fraction=sla.warning_fraction, warning_minutes=sla.warning_minutes)
+        text = f"{self.data.case_id}  {state_glyph(state)} {countdown_text(seconds)}  {self.data.headline}"
+        self.query_one("#headline", Static).update(Text(text))
+        self._timer = self.set_timer(tick_interval(seconds), self._tick)
 
     def reload(self) -> None:
         self._load()
