@@ -130,6 +130,4 @@ def _prepare_call_needed(ctx: Context, summary: SyncSummary) -> None:
             Outcome.CALL_NEEDED,
             note="Peer-to-peer requested to discuss step-down to level II.",
         )
-        review.log_call(
-            ctx, case.id, CallOutcome.VOICEMAIL, note="Left call-back number with the unit clerk."
-        )
+        review.log_call(ctx, case.id, CallOutcome.VOICEMAIL, note="Left call-back number with the unit clerk.")

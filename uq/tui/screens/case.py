@@ -116,10 +116,7 @@ class CaseScreen(Screen[None]):
                 review.open_case(ctx, self.case_pk)
             detail = case_detail(ctx, self.case_pk)
             c, d = detail.case, detail.deadlines
-            headline = (
-                f"{c.fields.urgency.value} · {c.fields.review_type.value}  "
-                f"[{c.status.value.replace('_', ' ')}]"
-            )
+            headline = f"{c.fields.urgency.value} · {c.fields.review_type.value}  [{c.status.value.replace('_', ' ')}]"
             data = CaseData(
                 c.case_id,
                 headline,
@@ -151,8 +148,13 @@ class CaseScreen(Screen[None]):
             return
         sla = self.app.config.sla  # type: ignore[attr-defined]
         now = self.app.clock()  # type: ignore[attr-defined]
-        seconds, state = sla_state(self.data.due_at, self.data.window_start, now,
-                                   warning_fraction=sla.warning_fraction, warning_minutes=sla.warning_minutes)
+        seconds, state = sla_state(
+            self.data.due_at,
+            self.data.window_start,
+            now,
+            warning_fraction=sla.warning_fraction,
+            warning_minutes=sla.warning_minutes,
+        )
         text = f"{self.data.case_id}  {state_glyph(state)} {countdown_text(seconds)}  {self.data.headline}"
         self.query_one("#headline", Static).update(Text(text))
         self._timer = self.set_timer(tick_interval(seconds), self._tick)

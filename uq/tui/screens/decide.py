@@ -184,11 +184,7 @@ class DecisionModal(ModalScreen["DecisionResult | None"]):
                     prompt="Insert a template (ctrl+t)",
                     id="template",
                 )
-            label = (
-                "Rationale"
-                if self.outcome is not Outcome.CALL_NEEDED
-                else "What to discuss on the call"
-            )
+            label = "Rationale" if self.outcome is not Outcome.CALL_NEEDED else "What to discuss on the call"
             yield Label(label)
             yield RationaleEditor(id="rationale")
             if self.outcome is not Outcome.DECLINE:
@@ -226,9 +222,7 @@ class DecisionModal(ModalScreen["DecisionResult | None"]):
     def _loaded(self, brief: CaseBrief) -> None:
         self.brief = brief
         self.query_one("#title", Static).update(f"{TITLES[self.outcome]} — {brief.case_id}")
-        self.query_one("#agreement", Static).update(
-            agreement_text(self.outcome, brief.nurse, brief.nurse_text)
-        )
+        self.query_one("#agreement", Static).update(agreement_text(self.outcome, brief.nurse, brief.nurse_text))
         for field in self.query("#guideline").results(Input):
             if not field.value:
                 field.value = brief.guideline
@@ -273,9 +267,7 @@ class DecisionModal(ModalScreen["DecisionResult | None"]):
     def action_external_editor(self) -> None:
         editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")
         if not editor:
-            self.notify(
-                "Set $EDITOR (or $VISUAL) to write the rationale in your editor", severity="warning"
-            )
+            self.notify("Set $EDITOR (or $VISUAL) to write the rationale in your editor", severity="warning")
             return
         area = self.query_one(RationaleEditor)
         fd, name = tempfile.mkstemp(prefix="uq-rationale-", suffix=".txt")  # 0600
@@ -285,9 +277,7 @@ class DecisionModal(ModalScreen["DecisionResult | None"]):
                 fh.write(area.text)
             code = run_external(self.app, [*shlex.split(editor), str(path)])
             if code != 0:
-                self.notify(
-                    f"The editor exited with status {code}; rationale unchanged", severity="warning"
-                )
+                self.notify(f"The editor exited with status {code}; rationale unchanged", severity="warning")
                 return
             area.load_text(path.read_text(encoding="utf-8").rstrip("\n"))
             self._rationale_changed()
@@ -307,9 +297,7 @@ class DecisionModal(ModalScreen["DecisionResult | None"]):
         for field in self.query("#portion").results(Input):
             values["approved_portion"] = field.value
         for select in self.query("#reason").results(Select):
-            values["decline_reason"] = (
-                None if select.value is Select.NULL else DeclineReason(str(select.value))
-            )
+            values["decline_reason"] = None if select.value is Select.NULL else DeclineReason(str(select.value))
         return values
 
     def action_confirm(self) -> None:
@@ -323,9 +311,7 @@ class DecisionModal(ModalScreen["DecisionResult | None"]):
         from uq.services import review
 
         try:
-            result = review.decide(
-                app_ctx(self.app), self.case_pk, self.outcome, force=force, **values
-            )
+            result = review.decide(app_ctx(self.app), self.case_pk, self.outcome, force=force, **values)
         except GuardrailWarning as exc:
             self.app.call_from_thread(self._warned, str(exc).removesuffix(_FORCE_HINT))
         except (GuardrailError, UqError) as exc:
@@ -338,9 +324,7 @@ class DecisionModal(ModalScreen["DecisionResult | None"]):
     def _warned(self, message: str) -> None:
         self.busy = False
         self.armed = True
-        self._show(
-            [], [message], armed_note="Press ctrl+s again to send anyway, or edit the rationale."
-        )
+        self._show([], [message], armed_note="Press ctrl+s again to send anyway, or edit the rationale.")
 
     def _refused(self, message: str) -> None:
         self.busy = False
@@ -354,14 +338,8 @@ class DecisionModal(ModalScreen["DecisionResult | None"]):
     def _saved(self, result: DecisionResult) -> None:
         case_id = self.brief.case_id if self.brief else f"#{self.case_pk}"
         hold = int((result.outbox.not_before - result.outbox.created_at).total_seconds())
-        tail = (
-            f"reply held {hold} s (u to undo)"
-            if result.outbox.state.value == "held"
-            else "reply queued"
-        )
-        self.app.notify(
-            f"{case_id} {outcome_label(self.outcome)} saved — {tail}", title="Decision saved"
-        )
+        tail = f"reply held {hold} s (u to undo)" if result.outbox.state.value == "held" else "reply queued"
+        self.app.notify(f"{case_id} {outcome_label(self.outcome)} saved — {tail}", title="Decision saved")
         self.app.post_message(CaseChanged(self.case_pk))
         self.app.post_message(QueueChanged())
         self.dismiss(result)
@@ -430,9 +408,7 @@ class CallModal(ModalScreen["CallAttempt | None"]):
 
     def _loaded(self, brief: CaseBrief) -> None:
         self.brief = brief
-        self.query_one("#title", Static).update(
-            f"Log a peer-to-peer call attempt — {brief.case_id}"
-        )
+        self.query_one("#title", Static).update(f"Log a peer-to-peer call attempt — {brief.case_id}")
         number = self.query_one("#number", Input)
         if not number.value:
             number.value = brief.phone
@@ -442,18 +418,14 @@ class CallModal(ModalScreen["CallAttempt | None"]):
             return
         self.busy = True
         outcome = CallOutcome(str(self.query_one("#outcome", Select).value))
-        self._submit(
-            outcome, self.query_one("#number", Input).value, self.query_one("#note", Input).value
-        )
+        self._submit(outcome, self.query_one("#number", Input).value, self.query_one("#note", Input).value)
 
     @work(thread=True, exclusive=True, group="call-save")
     def _submit(self, outcome: CallOutcome, number: str, note: str) -> None:
         from uq.services import review
 
         try:
-            call = review.log_call(
-                app_ctx(self.app), self.case_pk, outcome, note=note, number=number or None
-            )
+            call = review.log_call(app_ctx(self.app), self.case_pk, outcome, note=note, number=number or None)
         except UqError as exc:
             self.app.call_from_thread(self._refused, str(exc))
         except Exception as exc:
