@@ -134,6 +134,7 @@ def run_fetch(dv: Dovecot, count: int) -> float:
 
 def bench_sync(count: int = 5000, runs: int = 3, work: Path | None = None) -> dict[str, Any]:
     work = work or Path(tempfile.mkdtemp(prefix="uqbench-"))
+    work.mkdir(parents=True, exist_ok=True)
     dv = started_dovecot()
     try:
         t0 = time.perf_counter()
