@@ -42,6 +42,7 @@ def test_idle_lock_hides_phi_and_any_key_unlocks(make_app: Any, fixed_clock: Fix
         assert not isinstance(app.screen, LockScreen)
         fixed_clock.advance(seconds=2)
         await wait_for(pilot, lambda: isinstance(app.screen, LockScreen))  # the 1 s timer did it
+        await pilot.pause(0.1)  # let it paint before the screenshot
         shot = screen_text(app)
         assert not app.screen.is_modal  # opaque: nothing beneath is composited
         assert "uq is locked" in shot

@@ -11,7 +11,7 @@ from textual.command import CommandPalette
 
 from tests.tui.conftest import loaded, wait_for
 from uq.config import Config, UiConfig
-from uq.domain import Outcome, OutboxState
+from uq.domain import OutboxState, Outcome
 from uq.errors import ConfigError
 from uq.tui.app import UqApp
 from uq.tui.rows import sort_rows

@@ -67,25 +67,19 @@ def resolve_keymap(overrides: dict[str, str]) -> dict[str, str]:
     for action in overrides:
         if action not in ACTIONS:
             raise ConfigError(f"ui.keymap: unknown action '{action}' (see `?` in uq for the list)")
-    effective = {
-        name: ",".join(_split(overrides.get(name, spec.keys))) for name, spec in ACTIONS.items()
-    }
+    effective = {name: ",".join(_split(overrides.get(name, spec.keys))) for name, spec in ACTIONS.items()}
     owner: dict[str, str] = {}
     for name, keys in effective.items():
         if not keys:
             raise ConfigError(f"ui.keymap: action '{name}' has no key")
         for key in keys.split(","):
             if key in owner:
-                raise ConfigError(
-                    f"ui.keymap: key '{key}' is bound twice ('{owner[key]}' and '{name}')"
-                )
+                raise ConfigError(f"ui.keymap: key '{key}' is bound twice ('{owner[key]}' and '{name}')")
             owner[key] = name
     return effective
 
 
-def binding(
-    action: str, method: str | None = None, *, show: bool | None = None, priority: bool = False
-) -> Binding:
+def binding(action: str, method: str | None = None, *, show: bool | None = None, priority: bool = False) -> Binding:
     """A Binding for a known action, keyed by its default keys and identified by its name
     so `App.set_keymap` can rebind it. `method` is the Textual action string to run."""
     spec = ACTIONS[action]

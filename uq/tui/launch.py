@@ -25,9 +25,7 @@ def run_opener(cfg: Config, clock: Clock, *, url: str | None = None) -> Callable
         from uq.services.context import Context
 
         ctx = Context.open(cfg, clock=clock, url=url)
-        return Opened(
-            ctx=ctx, sync=bool(cfg.imap.host), send=bool(cfg.smtp.host), cleanup=[ctx.close]
-        )
+        return Opened(ctx=ctx, sync=bool(cfg.imap.host), send=bool(cfg.smtp.host), cleanup=[ctx.close])
 
     return open_
 
@@ -48,7 +46,7 @@ def demo_opener(cfg: Config, clock: Clock, root: Path) -> Callable[[], Opened]:
             sync=False,
             send=True,
             transport=file_transport(folder),
-            notice=f"demo: replies → {folder}",
+            notice=f"replies → {folder}",
             replies=folder,
             cleanup=[ctx.close],
         )

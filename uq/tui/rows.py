@@ -115,15 +115,9 @@ class DisplayRow:
 
     @property
     def flags(self) -> str:
-        return (
-            ("U" if self.updated else " ")
-            + ("!" if self.problems else " ")
-            + ("C" if self.call_needed else " ")
-        )
+        return ("U" if self.updated else " ") + ("!" if self.problems else " ") + ("C" if self.call_needed else " ")
 
-    def state(
-        self, now: datetime, warning_fraction: float, warning_minutes: int
-    ) -> tuple[int, SlaState]:
+    def state(self, now: datetime, warning_fraction: float, warning_minutes: int) -> tuple[int, SlaState]:
         if self.due_at is None:
             return 10**9, SlaState.OK
         return sla_state(
@@ -197,9 +191,7 @@ def sort_rows(rows: Sequence[DisplayRow], key: str) -> list[DisplayRow]:
 RowFilter = Callable[[DisplayRow], bool]
 
 
-def view_filter(
-    view: str, now: datetime, *, warning_fraction: float, warning_minutes: int
-) -> RowFilter:
+def view_filter(view: str, now: datetime, *, warning_fraction: float, warning_minutes: int) -> RowFilter:
     """A saved view's predicate. Time-dependent views are evaluated when chosen/reloaded."""
 
     def state(r: DisplayRow) -> SlaState:
@@ -269,8 +261,6 @@ def resolve_views(overrides: dict[str, str]) -> dict[str, str]:
         if key not in {str(n) for n in range(1, 10)}:
             raise ConfigError(f"ui.views: key '{key}' must be a digit 1-9")
         if name not in VIEW_NAMES:
-            raise ConfigError(
-                f"ui.views.{key}: unknown view '{name}' (one of {', '.join(VIEW_NAMES)})"
-            )
+            raise ConfigError(f"ui.views.{key}: unknown view '{name}' (one of {', '.join(VIEW_NAMES)})")
         views[key] = name
     return views

@@ -57,9 +57,7 @@ class Background:
         from uq.services import sync
 
         def on_batch(s: SyncSummary) -> None:
-            self.app.post_message(
-                NewCases(list(s.new_case_pks), list(s.urgent_case_pks), list(s.updated_case_pks))
-            )
+            self.app.post_message(NewCases(list(s.new_case_pks), list(s.urgent_case_pks), list(s.updated_case_pks)))
 
         def on_state(state: str, detail: str) -> None:
             self.app.post_message(SyncStateChanged(state, detail, ctx.clock()))
@@ -73,6 +71,4 @@ class Background:
             self.app.post_message(OutboxResult(s.sent, s.failed, list(s.errors)))
 
         kwargs = {"transport": opened.transport} if opened.transport is not None else {}
-        outbox.run_sender(
-            opened.ctx, self.stop_event, on_result, interval=self.sender_interval, **kwargs
-        )
+        outbox.run_sender(opened.ctx, self.stop_event, on_result, interval=self.sender_interval, **kwargs)

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from uq.tui.app import UqApp
 
 
-def bound_keys(screen: Screen[object]) -> list[tuple[str, str]]:
+def bound_keys(screen: Screen[object], views: dict[str, str] | None = None) -> list[tuple[str, str]]:
     """(keys, description) for each action reachable on `screen`, in the keymap's order."""
     by_action: dict[str, list[str]] = {}
     labels: dict[str, str] = {}
@@ -28,9 +28,10 @@ def bound_keys(screen: Screen[object]) -> list[tuple[str, str]]:
         by_action.setdefault(ident, [])
         if key not in by_action[ident]:
             by_action[ident].append(key)
-        labels[ident] = b.description or (
-            ACTIONS[ident].description if ident in ACTIONS else b.action
-        )
+        labels[ident] = b.description or (ACTIONS[ident].description if ident in ACTIONS else b.action)
+    for n, view in (views or {}).items():
+        if f"view_{n}" in labels:
+            labels[f"view_{n}"] = f"View: {view}"
     order = {name: i for i, name in enumerate(ACTIONS)}
     items = sorted(by_action.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0]))
     return [(", ".join(display_key(k) for k in keys), labels[ident]) for ident, keys in items]
@@ -56,9 +57,9 @@ class HelpScreen(ModalScreen[None]):
         table = Table(title="uq keys (as bound now)", expand=True, show_edge=False, pad_edge=False)
         table.add_column("key", style="bold", no_wrap=True)
         table.add_column("action")
-        for keys, label in bound_keys(under):
-            table.add_row(keys, label)
         app = cast("UqApp", self.app)
+        for keys, label in bound_keys(under, app.views):
+            table.add_row(keys, label)
         views = ", ".join(f"{k} {v}" for k, v in sorted(app.views.items()))
         with VerticalScroll():
             yield Static(table, id="help-keys")

@@ -78,9 +78,7 @@ class LockScreen(Screen[None]):
         try:
             secret = unlock_passphrase()
         except Exception as exc:
-            self.app.call_from_thread(
-                self._show_error, f"keyring unavailable: {type(exc).__name__}"
-            )
+            self.app.call_from_thread(self._show_error, f"keyring unavailable: {type(exc).__name__}")
             return
         if secret is None:
             self.app.call_from_thread(

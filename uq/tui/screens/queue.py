@@ -67,9 +67,7 @@ class QueueScreen(Screen[None]):
     ]
 
     class Loaded(Message):
-        def __init__(
-            self, rows: list[DisplayRow], outbox: dict[str, int], keep_pk: int | None
-        ) -> None:
+        def __init__(self, rows: list[DisplayRow], outbox: dict[str, int], keep_pk: int | None) -> None:
             super().__init__()
             self.rows = rows
             self.outbox = outbox
@@ -131,11 +129,7 @@ class QueueScreen(Screen[None]):
         self.query_one("#queue-header", Static).update(header(self.size.width))
 
     def context_ready(self, notice: str) -> None:
-        sync = (
-            "connecting"
-            if self.uq.opened and self.uq.opened.sync
-            else ("demo" if self.uq.demo else "local")
-        )
+        sync = "connecting" if self.uq.opened and self.uq.opened.sync else ("demo" if self.uq.demo else "local")
         self._sync_state = sync
         self.status.update_info(sync=sync, notice=notice, reviewer=self.uq.config.reviewer.name)
         self.reload()
@@ -153,9 +147,7 @@ class QueueScreen(Screen[None]):
         try:
             sla = ctx.config.sla
             rows = [
-                from_queue_row(
-                    r, warning_fraction=sla.warning_fraction, warning_minutes=sla.warning_minutes
-                )
+                from_queue_row(r, warning_fraction=sla.warning_fraction, warning_minutes=sla.warning_minutes)
                 for r in queries.queue_rows(ctx)
             ]
             outbox = ctx.store.outbox_counts()
@@ -170,16 +162,12 @@ class QueueScreen(Screen[None]):
         self.loaded = True
         self._dues = sorted(r.due_at for r in self.all_rows if r.due_at is not None)
         since = self._warn_checked or now
-        self._warn_heap = [
-            (r.warning_at, r.pk) for r in self.all_rows if r.warning_at and r.warning_at > since
-        ]
+        self._warn_heap = [(r.warning_at, r.pk) for r in self.all_rows if r.warning_at and r.warning_at > since]
         heapq.heapify(self._warn_heap)
         self._warn_checked = now
         self.queue_list.empty_text = "No open cases. New mail appears here by itself."
         self._apply(keep_pk=message.keep_pk)
-        self.status.update_info(
-            outbox=message.outbox, open_cases=len(self.all_rows), breached=self._breached(now)
-        )
+        self.status.update_info(outbox=message.outbox, open_cases=len(self.all_rows), breached=self._breached(now))
         self._announce_new()
 
     def _apply(self, keep_pk: int | None = None) -> None:
@@ -195,11 +183,7 @@ class QueueScreen(Screen[None]):
             match = text_filter(self.filter_text)
             rows = [r for r in rows if match(r)]
         self.queue_list.set_rows(sort_rows(rows, self.sort_key), keep_pk=keep_pk)
-        shown = (
-            f"{len(rows)} of {len(self.all_rows)}"
-            if len(rows) != len(self.all_rows)
-            else f"{len(rows)}"
-        )
+        shown = f"{len(rows)} of {len(self.all_rows)}" if len(rows) != len(self.all_rows) else f"{len(rows)}"
         title = f"uq · {shown} open · view {self.view} · sort {self.sort_key}"
         if self.filter_text:
             title += f" · filter “{self.filter_text}”"
@@ -274,9 +258,7 @@ class QueueScreen(Screen[None]):
             if was == "offline":
                 self.notify(f"mail connection back ({message.state})", timeout=5)
         if message.state == "offline" and was in ("live", "polling", "connecting"):
-            self.uq.report_error(
-                UqError(f"mail offline: {message.detail or 'connection lost'}; retrying")
-            )
+            self.uq.report_error(UqError(f"mail offline: {message.detail or 'connection lost'}; retrying"))
         self.status.update_info(**changes)
 
     def outbox_result(self, message: OutboxResult) -> None:
@@ -323,7 +305,7 @@ class QueueScreen(Screen[None]):
     def action_filter(self) -> None:
         box = self.query_one("#filter", Input)
         box.display = True
-        box.focus()
+        self.set_focus(box)  # now, not on the next refresh: keys typed right after `/` land here
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
@@ -381,9 +363,7 @@ class QueueScreen(Screen[None]):
         from uq.services import review
 
         try:
-            held = sorted(
-                ctx.store.outbox(states=[OutboxState.HELD]), key=lambda o: (o.created_at, o.id)
-            )
+            held = sorted(ctx.store.outbox(states=[OutboxState.HELD]), key=lambda o: (o.created_at, o.id))
             if not held:
                 raise UqError("nothing to undo: no reply is being held")
             pks = [o.case_pk for o in held]
@@ -394,7 +374,5 @@ class QueueScreen(Screen[None]):
             self.app.post_message(ErrorRaised(exc))
             return
         label = case.case_id if case else f"#{pk}"
-        self.app.call_from_thread(
-            self.notify, f"Undone: {decision.outcome.value} on {label}", timeout=5
-        )
+        self.app.call_from_thread(self.notify, f"Undone: {decision.outcome.value} on {label}", timeout=5)
         self.app.call_from_thread(self.reload, pk)

@@ -91,16 +91,10 @@ class QueueList(ScrollView, can_focus=True, inherit_bindings=False):
         queue order is the next most pressing case."""
         target = keep_pk if keep_pk is not None else self.current_pk
         self.rows = list(rows)
-        index = (
-            next((i for i, r in enumerate(self.rows) if r.pk == target), None)
-            if target is not None
-            else None
-        )
+        index = next((i for i, r in enumerate(self.rows) if r.pk == target), None) if target is not None else None
         self._shown.clear()
         self.virtual_size = Size(self.size.width, len(self.rows))
-        self._set_cursor(
-            index if index is not None else min(self.cursor, max(0, len(self.rows) - 1))
-        )
+        self._set_cursor(index if index is not None else min(self.cursor, max(0, len(self.rows) - 1)))
         self.refresh()
 
     # ------------------------------------------------------------ cursor
@@ -191,11 +185,7 @@ class QueueList(ScrollView, can_focus=True, inherit_bindings=False):
         cursor = index == self.cursor
         line_style = base + self.get_component_rich_style("queue-list--cursor") if cursor else base
         state_style = self.get_component_rich_style(_STATE_CLASS[state])
-        rest_style = (
-            line_style + self.get_component_rich_style("queue-list--urgent")
-            if row.urgent
-            else line_style
-        )
+        rest_style = line_style + self.get_component_rich_style("queue-list--urgent") if row.urgent else line_style
         segments = [
             Segment(" ", line_style),
             Segment(text.rjust(COUNTDOWN_WIDTH - 1), line_style + state_style),

@@ -36,7 +36,7 @@ class StatusInfo:
 
 class StatusBar(Static):
     DEFAULT_CSS = """
-    StatusBar { height: 1; background: $panel; color: $text; padding: 0 1; }
+    StatusBar { height: 1; background: $panel; color: $text; padding: 0 0 0 1; }
     """
 
     def __init__(self, tz: ZoneInfo, *, id: str | None = None) -> None:
@@ -56,14 +56,14 @@ class StatusBar(Static):
         sync_style = {"offline": "bold red", "live": "green", "polling": "yellow"}.get(i.sync, "")
         o = i.outbox
         queued = o.get("queued", 0) + o.get("sending", 0)
-        outbox = f"outbox {o.get('held', 0)} held, {queued} queued, {o.get('failed', 0)} failed"
-        text = Text()
+        outbox = f"outbox: {o.get('held', 0)} held {queued} queued {o.get('failed', 0)} failed"
+        text = Text(no_wrap=True, overflow="ellipsis")
         text.append(sync, style=sync_style)
-        text.append("  │  ")
+        text.append(" │ ")
         text.append(outbox, style="bold red" if o.get("failed") else "")
-        text.append("  │  ")
+        text.append(" │ ")
         text.append(f"{i.breached} breached", style="bold red" if i.breached else "")
-        text.append(f" / {i.open_cases} open  │  {i.reviewer}")
+        text.append(f" │ {i.reviewer}")
         if i.notice:
-            text.append(f"  │  {i.notice}")
+            text.append(f" │ {i.notice}")
         return text
