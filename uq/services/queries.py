@@ -30,6 +30,11 @@ def queue_rows(ctx: Context, *, include_closed: bool = False) -> list[QueueRow]:
     return ctx.store.queue_rows(open_only=not include_closed)
 
 
+def outbox_counts(ctx: Context) -> dict[str, int]:
+    """{state: count} for the status bar."""
+    return ctx.store.outbox_counts()
+
+
 def _iso(dt: datetime | None, ctx: Context) -> str | None:
     return dt.astimezone(ctx.tz).isoformat() if dt else None
 

@@ -196,6 +196,20 @@ def undo(ctx: Context, case_pk: int) -> Decision:
     return decision
 
 
+def undo_latest(ctx: Context, prefer_pk: int | None) -> tuple[Decision, Case]:
+    """The TUI's `u`: the highlighted case's held reply, else the most recent held one (a
+    decided case has already left the queue when the reviewer reaches for undo)."""
+    held = sorted(ctx.store.outbox(states=[OutboxState.HELD]), key=lambda o: (o.created_at, o.id))
+    if not held:
+        raise UqError("nothing to undo: no reply is being held")
+    pks = [o.case_pk for o in held]
+    pk = prefer_pk if prefer_pk in pks else pks[-1]
+    decision = undo(ctx, pk)
+    case = ctx.store.case(pk)
+    assert case is not None
+    return decision, case
+
+
 def log_call(
     ctx: Context, case_pk: int, outcome: CallOutcome, *, note: str = "", number: str | None = None
 ) -> CallAttempt:

@@ -150,7 +150,7 @@ class QueueScreen(Screen[None]):
                 from_queue_row(r, warning_fraction=sla.warning_fraction, warning_minutes=sla.warning_minutes)
                 for r in queries.queue_rows(ctx)
             ]
-            outbox = ctx.store.outbox_counts()
+            outbox = queries.outbox_counts(ctx)
         except Exception as exc:
             self.app.post_message(ErrorRaised(exc))
             return
@@ -359,20 +359,12 @@ class QueueScreen(Screen[None]):
     def _undo(self, ctx: Context, current_pk: int | None) -> None:
         """Undo the highlighted case's held reply, else the most recent held one (a decided
         case has already left the list, so `u` right after deciding must still reach it)."""
-        from uq.domain import OutboxState
         from uq.services import review
 
         try:
-            held = sorted(ctx.store.outbox(states=[OutboxState.HELD]), key=lambda o: (o.created_at, o.id))
-            if not held:
-                raise UqError("nothing to undo: no reply is being held")
-            pks = [o.case_pk for o in held]
-            pk = current_pk if current_pk in pks else pks[-1]
-            decision = review.undo(ctx, pk)
-            case = ctx.store.case(pk)
+            decision, case = review.undo_latest(ctx, current_pk)
         except Exception as exc:
             self.app.post_message(ErrorRaised(exc))
             return
-        label = case.case_id if case else f"#{pk}"
-        self.app.call_from_thread(self.notify, f"Undone: {decision.outcome.value} on {label}", timeout=5)
-        self.app.call_from_thread(self.reload, pk)
+        self.app.call_from_thread(self.notify, f"Undone: {decision.outcome.value} on {case.case_id}", timeout=5)
+        self.app.call_from_thread(self.reload, case.id)
