@@ -10,7 +10,8 @@ from uq.domain import Attachment, AuditEntry, CallAttempt, Case, Deadlines, Deci
 from uq.queue.priority import order_queue
 from uq.services.context import Context
 from uq.services.deadlines import deadlines_for
-from uq.store.repo import QueueRow, RawMessageInfo
+from uq.store.repo import RawMessageInfo
+from uq.store.rows import QueueRow
 
 
 def queue(ctx: Context, *, include_closed: bool = False) -> list[tuple[Case, Deadlines]]:

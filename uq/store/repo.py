@@ -40,6 +40,7 @@ from uq.domain import (
 )
 from uq.errors import StoreError
 from uq.store import db
+from uq.store.rows import QueueRow
 from uq.store.tables import (
     AttachmentRow,
     AuditRow,
@@ -588,28 +589,6 @@ def _without_identity(f: CaseFields) -> CaseFields:
 
 
 # ---------------------------------------------------------------- the store
-
-
-@dataclass(frozen=True, slots=True)
-class QueueRow:
-    """The few columns the queue list shows: read as tuples, not entities (PERF_NOTES)."""
-
-    id: int
-    case_id: str
-    status: str
-    due_at: datetime | None
-    window_start: datetime | None
-    binding: str
-    urgency: str
-    review_type: str
-    client: str | None
-    service: str | None
-    nurse_recommendation: str
-    member_name: str | None
-    update_count: int
-    has_problems: bool
-    arrived_at: datetime
-    sender: str
 
 
 class Store:

@@ -67,11 +67,14 @@ class QueueScreen(Screen[None]):
     ]
 
     class Loaded(Message):
-        def __init__(self, rows: list[DisplayRow], outbox: dict[str, int], keep_pk: int | None) -> None:
+        def __init__(
+            self, rows: list[DisplayRow], outbox: dict[str, int], keep_pk: int | None, *, quick: bool = False
+        ) -> None:
             super().__init__()
             self.rows = rows
             self.outbox = outbox
             self.keep_pk = keep_pk
+            self.quick = quick  # from the start-up fast path: the full load replaces it
 
     def __init__(self) -> None:
         super().__init__()
@@ -124,6 +127,22 @@ class QueueScreen(Screen[None]):
         self.queue_list.focus()
         self.status.update_info(sync="loading", reviewer=self.uq.config.reviewer.name)
         self.set_timer(1.0, self._tick)
+        if not self.uq.demo:
+            self._quick_load()
+
+    @work(thread=True, exclusive=True, group="queue-quick")
+    def _quick_load(self) -> None:
+        """Rows straight from a SQLite file while the full store (SQLAlchemy) still loads."""
+        from uq.services.quick import first_queue_rows
+
+        rows = first_queue_rows(self.uq.config)
+        if rows is None or self.uq.ctx is not None:
+            return
+        sla = self.uq.config.sla
+        display = [
+            from_queue_row(r, warning_fraction=sla.warning_fraction, warning_minutes=sla.warning_minutes) for r in rows
+        ]
+        self.post_message(self.Loaded(display, {}, None, quick=True))
 
     def on_resize(self) -> None:
         self.query_one("#queue-header", Static).update(header(self.size.width))
@@ -157,6 +176,8 @@ class QueueScreen(Screen[None]):
         self.post_message(self.Loaded(rows, outbox, keep_pk))
 
     def on_queue_screen_loaded(self, message: Loaded) -> None:
+        if message.quick and self.loaded:
+            return  # the full load won the race
         now = self.uq.clock()
         self.all_rows = message.rows
         self.loaded = True
@@ -167,6 +188,9 @@ class QueueScreen(Screen[None]):
         self._warn_checked = now
         self.queue_list.empty_text = "No open cases. New mail appears here by itself."
         self._apply(keep_pk=message.keep_pk)
+        if message.quick:
+            self.status.update_info(open_cases=len(self.all_rows), breached=self._breached(now))
+            return
         self.status.update_info(outbox=message.outbox, open_cases=len(self.all_rows), breached=self._breached(now))
         self._announce_new()
 

@@ -1,0 +1,33 @@
+"""Read models shared by the repository and the SQLAlchemy-free fast path (fastread.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+QUEUE_COLUMNS = (
+    "id", "case_id", "status", "due_at", "window_start", "binding", "urgency", "review_type", "client",
+    "service", "nurse_recommendation", "member_name", "update_count", "problems", "arrived_at", "sender",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class QueueRow:
+    """The few columns the queue list shows: read as tuples, not entities (PERF_NOTES)."""
+
+    id: int
+    case_id: str
+    status: str
+    due_at: datetime | None
+    window_start: datetime | None
+    binding: str
+    urgency: str
+    review_type: str
+    client: str | None
+    service: str | None
+    nurse_recommendation: str
+    member_name: str | None
+    update_count: int
+    has_problems: bool
+    arrived_at: datetime
+    sender: str
