@@ -30,9 +30,7 @@ PER_CASE = 62.5
 
 
 @pytest.fixture
-def decided(
-    dovecot_fn: Dovecot, uq_home: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> tuple[Path, Path]:
+def decided(dovecot_fn: Dovecot, uq_home: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[Path, Path]:
     """Five cases in; four decisions: two agree with the nurse, one does not, one call needed."""
     dovecot_fn.append([(CORPUS_DIR / f"{name}.eml").read_bytes() for name in FILES])
     db = tmp_path / "uq.sqlite3"
