@@ -7,6 +7,7 @@ from uq.store.fastread import quick_queue_rows
 from uq.store.rows import QueueRow
 
 
-def first_queue_rows(config: Config) -> list[QueueRow] | None:
-    """The open queue straight from a SQLite file, or None when only the full path can tell."""
-    return quick_queue_rows(config.database_url)
+def first_queue_rows(config: Config, limit: int = 200) -> list[QueueRow] | None:
+    """The head of the open queue straight from a SQLite file, or None when only the full
+    path can tell."""
+    return quick_queue_rows(config.database_url, limit)

@@ -18,7 +18,7 @@ from uq.store.rows import QUEUE_COLUMNS, QueueRow
 
 _SQL = (
     f"SELECT {', '.join(QUEUE_COLUMNS)} FROM case_row WHERE status != 'decided' "
-    "ORDER BY due_at, urgency_rank, arrived_at, id"
+    "ORDER BY due_at, urgency_rank, arrived_at, id LIMIT ?"
 )
 
 
@@ -34,7 +34,8 @@ def _dt(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value).replace(tzinfo=UTC) if value else None
 
 
-def quick_queue_rows(url: str) -> list[QueueRow] | None:
+def quick_queue_rows(url: str, limit: int = 200) -> list[QueueRow] | None:
+    """The first `limit` rows of the open queue: a screenful is all the first paint needs."""
     path = sqlite_file(url)
     if path is None or not path.is_file():
         return None
@@ -44,7 +45,7 @@ def quick_queue_rows(url: str) -> list[QueueRow] | None:
         return None
     try:
         out = []
-        for r in conn.execute(_SQL):
+        for r in conn.execute(_SQL, (limit,)):
             arrived = _dt(r[14])
             if arrived is None:
                 return None

@@ -188,8 +188,8 @@ class QueueScreen(Screen[None]):
         self._warn_checked = now
         self.queue_list.empty_text = "No open cases. New mail appears here by itself."
         self._apply(keep_pk=message.keep_pk)
-        if message.quick:
-            self.status.update_info(open_cases=len(self.all_rows), breached=self._breached(now))
+        if message.quick:  # only the head of the queue: counts wait for the full load
+            self.query_one("#queue-title", Static).update(f"uq · loading the queue… (first {len(message.rows)} shown)")
             return
         self.status.update_info(outbox=message.outbox, open_cases=len(self.all_rows), breached=self._breached(now))
         self._announce_new()
