@@ -213,7 +213,7 @@ def test_after_ingest_touches_case_messages_only(
     assert code == 0, err
     assert out.strip() == "ingested 1, updated 0, duplicates 0, not cases 2, quarantined 0"
     inbox = _flags_by_message_id(dovecot_fn, "INBOX")
-    untouched = {_mid(AUTO_REPLY): set(), _mid(NEWSLETTER): set()}
+    untouched: dict[str, set[str]] = {_mid(AUTO_REPLY): set(), _mid(NEWSLETTER): set()}
     if mode == "flag":
         assert inbox == {**untouched, _mid(CASE): {"\\Seen", INGESTED_KEYWORD}}
     elif mode == "move":
