@@ -189,6 +189,18 @@ def ingest_batch(
     """Parse a FETCH batch, then store it and advance the cursor in one transaction."""
     msgs = list(batch)
     parsed = [parse_email(m.raw, tz=ctx.tz, parse=ctx.config.parse, extract_pdf_text=extract_pdf_text) for m in msgs]
+    return store_batch(ctx, mailbox, uidvalidity, msgs, parsed, rescan=rescan)
+
+
+def store_batch(
+    ctx: Context,
+    mailbox: str,
+    uidvalidity: int,
+    msgs: list[FetchedMessage],
+    parsed: list[ParsedEmail],
+    *,
+    rescan: bool = False,
+) -> tuple[SyncSummary, list[int]]:
     summary = SyncSummary()
     to_mark: list[int] = []
     with ctx.store.tx() as tx:
