@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from platformdirs import user_config_dir, user_data_dir
+from platformdirs import user_cache_dir, user_config_dir, user_data_dir
 
 APP = "uq"
 
@@ -16,6 +16,14 @@ def config_dir() -> Path:
 
 def data_dir() -> Path:
     return Path(os.environ.get("UQ_DATA_DIR") or user_data_dir(APP))
+
+
+def cache_dir() -> Path:
+    """Rebuildable files (the demo template). Under UQ_DATA_DIR when that is set, so tests
+    and sandboxes never write to the user's real cache."""
+    if os.environ.get("UQ_DATA_DIR"):
+        return data_dir() / "cache"
+    return Path(user_cache_dir(APP))
 
 
 def default_config_path() -> Path:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 import tempfile
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from uq.config import Config
@@ -30,17 +31,20 @@ def run_opener(cfg: Config, clock: Clock, *, url: str | None = None) -> Callable
     return open_
 
 
-def demo_opener(cfg: Config, clock: Clock, root: Path) -> Callable[[], Opened]:
+def demo_opener(cfg: Config, clock: Clock, root: Path, *, save_template: bool = False) -> Callable[[], Opened]:
     """Bundled cases in a private temp database; replies become .eml files; no network."""
 
     def open_() -> Opened:
         from uq.paths import ensure_private_dir
+        from uq.services import demo_template
         from uq.services.context import Context
         from uq.services.demo import demo_config, load_demo
         from uq.services.outbox import file_transport
 
         ctx = Context.open(demo_config(cfg, ensure_private_dir(root)), clock=clock)
         folder = load_demo(ctx)
+        if save_template:
+            demo_template.save(root / demo_template.DB_NAME, ctx.clock())
         return Opened(
             ctx=ctx,
             sync=False,
@@ -58,8 +62,13 @@ def build_app(cfg: Config, *, demo: bool, clock: Clock = system_clock) -> tuple[
     """The demo's temp dir is made here (mkdtemp: 0700) so its name is known even if the
     App never gets as far as opening the store."""
     if demo:
+        from uq.services import demo_template
+
         root = Path(tempfile.mkdtemp(prefix="uq-demo-"))
-        return UqApp(cfg, opener=demo_opener(cfg, clock, root), clock=clock, demo=True), root
+        restored = demo_template.restore(root, clock())  # stdlib only: the fast path can read it at once
+        shown = replace(cfg, database=replace(cfg.database, url=f"sqlite:///{root / demo_template.DB_NAME}"))
+        opener = demo_opener(cfg, clock, root, save_template=not restored)
+        return UqApp(shown, opener=opener, clock=clock, demo=True), root
     return UqApp(cfg, opener=run_opener(cfg, clock), clock=clock), None
 
 

@@ -127,8 +127,7 @@ class QueueScreen(Screen[None]):
         self.queue_list.focus()
         self.status.update_info(sync="loading", reviewer=self.uq.config.reviewer.name)
         self.set_timer(1.0, self._tick)
-        if not self.uq.demo:
-            self._quick_load()
+        self._quick_load()
 
     @work(thread=True, exclusive=True, group="queue-quick")
     def _quick_load(self) -> None:
