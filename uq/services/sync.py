@@ -11,17 +11,17 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from uq.domain import MessageKind, ParsedEmail, Urgency
+from uq.domain import Attachment, Case, CaseStatus, MessageKind, ParsedEmail, Urgency
 from uq.errors import ConnectionFailed, CredentialError, UqError
 from uq.mail.imap import FetchedMessage, ImapSession
 from uq.mail.parse import parse_email
 from uq.services import deadlines
 from uq.services.context import Context
-from uq.store.repo import Tx
+from uq.store.repo import NewRaw, Tx, merge_followup_fields
 
 log = logging.getLogger("uq.sync")
 
@@ -64,6 +64,254 @@ def _placeholder_case_id(p: ParsedEmail) -> str:
     return "NOID-" + hashlib.sha256(basis.encode()).hexdigest()[:8].upper()
 
 
+@dataclass(slots=True)
+class _CaseState:
+    """A case this batch creates or updates: written once, at the end of the batch."""
+
+    case: Case  # id is 0 until a new case is inserted
+    new: bool
+    body: str = ""  # a new case's whole body text; for a stored case, the text to append
+    touched: bool = False
+    pk: int | None = None
+
+    def resolved(self) -> int:
+        assert self.pk is not None
+        return self.pk
+
+
+@dataclass(frozen=True, slots=True)
+class _Seen:
+    kind: str
+    case: int | _CaseState | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Item:
+    uid: int
+    internaldate: datetime | None
+    raw: bytes
+    parsed: ParsedEmail
+    content_hash: str  # the parser's, or the raw bytes' for unparseable mail
+
+
+def _pk(ref: int | _CaseState | None) -> int | None:
+    return ref if ref is None or isinstance(ref, int) else ref.resolved()
+
+
+class _BatchIngest:
+    """Classify a FETCH batch in memory and write it in a few bulk statements.
+
+    The per-message rules are those of the original one-message-at-a-time ingest; what
+    changes is where the answers come from. Everything the rules look up (UIDs already
+    stored, the first raw message per Message-ID and per body hash, cases by thread
+    Message-ID and by (sender, case ID)) is read once for the whole batch, and every
+    message classified updates the same maps, so a duplicate or follow-up of a message
+    earlier in the same batch is recognised exactly as if it had been committed first.
+    """
+
+    def __init__(self, ctx: Context, tx: Tx, mailbox: str, uidvalidity: int, summary: SyncSummary, rescan: bool):
+        self.ctx, self.tx, self.mailbox, self.uidvalidity = ctx, tx, mailbox, uidvalidity
+        self.summary, self.rescan = summary, rescan
+        self.stored_uids: set[int] = set()
+        self.by_mid: dict[str, _Seen] = {}
+        self.by_hash: dict[tuple[str, str], _Seen] = {}
+        self.case_by_mid: dict[str, int | _CaseState] = {}
+        self.raw_case_by_mid: dict[str, int | _CaseState] = {}
+        self.case_by_sid: dict[tuple[str, str], _CaseState] = {}
+        self.states: dict[int, _CaseState] = {}
+        self.new_states: list[_CaseState] = []
+        self.raws: list[tuple[NewRaw, int | _CaseState | None]] = []
+        self.attachments: list[tuple[_CaseState, int, Attachment]] = []
+        self.audits: list[tuple[datetime, str, _CaseState | None, str]] = []
+        self.new_refs: list[_CaseState] = []
+        self.urgent_refs: list[_CaseState] = []
+        self.updated_refs: list[_CaseState] = []
+
+    # -- one read per lookup kind
+    def preload(self, items: list[_Item], *, uids: bool) -> None:
+        tx = self.tx
+        if uids:
+            self.stored_uids = tx.stored_uids(self.mailbox, self.uidvalidity, [i.uid for i in items])
+        ps = [i.parsed for i in items]
+        self.by_mid = {
+            k: _Seen(v.kind, v.case_pk) for k, v in tx.first_raws_by_message_id(p.message_id or "" for p in ps).items()
+        }
+        self.by_hash = {
+            k: _Seen(v.kind, v.case_pk) for k, v in tx.first_raws_by_content_hash(i.content_hash for i in items).items()
+        }
+        thread = {m for p in ps for m in (p.in_reply_to or "", *p.references) if m}
+        by_case, by_raw = tx.thread_case_pks(thread)
+        by_sid = tx.cases_by_sender_case_id((p.sender, p.fields.case_id) for p in ps if p.fields.case_id)
+        for c in by_sid.values():
+            self.states[c.id] = _CaseState(c, new=False)
+        missing = (set(by_case.values()) | set(by_raw.values())) - self.states.keys()
+        for pk, c in tx.cases_by_pk(missing).items():
+            self.states[pk] = _CaseState(c, new=False)
+        self.case_by_mid = dict(by_case)
+        self.raw_case_by_mid = dict(by_raw)
+        self.case_by_sid = {k: self.states[c.id] for k, c in by_sid.items()}
+
+    def _state(self, ref: int | _CaseState) -> _CaseState | None:
+        return ref if isinstance(ref, _CaseState) else self.states.get(ref)
+
+    def _thread_case(self, ids: list[str]) -> _CaseState | None:
+        for m in ids:
+            if m in self.case_by_mid:
+                return self._state(self.case_by_mid[m])
+        for m in ids:
+            if m in self.raw_case_by_mid:
+                return self._state(self.raw_case_by_mid[m])
+        return None
+
+    def _add_raw(self, it: _Item, now: datetime, kind: str, reason: str | None, case: int | _CaseState | None) -> int:
+        p = it.parsed
+        raw = NewRaw(
+            mailbox=self.mailbox,
+            uidvalidity=self.uidvalidity,
+            uid=it.uid,
+            internaldate=it.internaldate,
+            raw=it.raw,
+            kind=kind,
+            reason=reason,
+            sender=p.sender,
+            subject=p.subject,
+            message_id=p.message_id,
+            content_hash=it.content_hash,
+            now=now,
+        )
+        self.raws.append((raw, case))
+        seen = _Seen(kind, case)
+        if p.message_id:
+            self.by_mid.setdefault(p.message_id, seen)
+            if case is not None:
+                self.raw_case_by_mid.setdefault(p.message_id, case)
+        self.by_hash.setdefault((it.content_hash, p.sender), seen)
+        return len(self.raws) - 1
+
+    # -- the rules, per message
+    def classify(self, it: _Item) -> bool:
+        """Returns True when the message belongs to a case (new, updated or duplicate)."""
+        summary, parsed, uid = self.summary, it.parsed, it.uid
+        now = self.ctx.clock()
+        if self.rescan:
+            seen = (self.by_mid.get(parsed.message_id) if parsed.message_id else None) or self.by_hash.get(
+                (it.content_hash, parsed.sender)
+            )
+            if seen is not None:  # a UIDVALIDITY re-scan sees every stored message again
+                summary.duplicates += 1
+                return seen.kind not in ("not_case", "quarantined")
+        if parsed.kind is MessageKind.QUARANTINE:
+            self._add_raw(it, now, "quarantined", parsed.reason, None)
+            self.audits.append((now, "quarantined", None, f"uid {uid}"))
+            summary.quarantined += 1
+            return False
+
+        same = self.by_mid.get(parsed.message_id) if parsed.message_id else None
+        if same is not None and same.kind not in ("not_case", "quarantined"):
+            self._add_raw(it, now, "duplicate", "same Message-ID", same.case)
+            summary.duplicates += 1
+            return True
+
+        # auto-replies and bounces quote the thread headers too: they never update a case;
+        # a plain reply without case fields ("records attached") does
+        automated = parsed.kind is MessageKind.NOT_CASE and not (parsed.reason or "").startswith("reply")
+        case_id = parsed.fields.case_id
+        known = None
+        if not automated:
+            known = self._thread_case([m for m in (parsed.in_reply_to or "", *parsed.references) if m])
+            if known is None and case_id:
+                known = self.case_by_sid.get((parsed.sender, case_id))
+
+        if known is None and parsed.kind is MessageKind.NOT_CASE:
+            self._add_raw(it, now, "not_case", parsed.reason, None)
+            summary.not_cases += 1
+            return False
+
+        dup = self.by_hash.get((parsed.content_hash, parsed.sender)) if parsed.content_hash else None
+        if dup is not None and dup.case is not None:
+            self._add_raw(it, now, "duplicate", "same body from the same sender", dup.case)
+            summary.duplicates += 1
+            return True
+
+        if known is not None:
+            self._followup(it, now, known)
+            return True
+        self._new_case(it, now, case_id)
+        return True
+
+    def _followup(self, it: _Item, now: datetime, st: _CaseState) -> None:
+        parsed = it.parsed
+        raw_ix = self._add_raw(it, now, "updated", None, st)
+        merged, changed = merge_followup_fields(st.case.fields, parsed.fields)
+        st.case = replace(st.case, fields=merged, update_count=st.case.update_count + 1, last_updated_at=now)
+        if parsed.body_text:
+            st.body += f"\n\n--- update {now.isoformat()} ---\n" + parsed.body_text
+        st.touched = True
+        self.attachments.extend((st, raw_ix, a) for a in parsed.attachments)
+        detail = f"uid {it.uid}; changed: {', '.join(changed) or 'none'}; attachments: {len(parsed.attachments)}"
+        self.audits.append((now, "updated", st, detail))
+        self.summary.updated += 1
+        self.updated_refs.append(st)
+
+    def _new_case(self, it: _Item, now: datetime, case_id: str | None) -> None:
+        parsed = it.parsed
+        problems = list(parsed.problems)
+        if not case_id:
+            case_id = _placeholder_case_id(parsed)
+            if not any(p.startswith("case_id:") for p in problems):
+                problems.insert(0, "case_id: not found")
+        case = Case(
+            id=0,
+            case_id=case_id,
+            sender=parsed.sender,
+            subject=parsed.subject[:500],
+            status=CaseStatus.OPEN,
+            arrived_at=it.internaldate or parsed.date or now,
+            fields=parsed.fields,
+            problems=tuple(problems),
+            sender_name=parsed.sender_name,
+            reply_to=parsed.reply_to,
+            message_id=parsed.message_id,
+            references=tuple(parsed.references),
+        )
+        st = _CaseState(case, new=True, body=parsed.body_text)
+        self.new_states.append(st)
+        raw_ix = self._add_raw(it, now, "new", None, st)
+        if parsed.message_id:
+            self.case_by_mid.setdefault(parsed.message_id, st)
+        self.case_by_sid[(parsed.sender, case_id)] = st
+        self.attachments.extend((st, raw_ix, a) for a in parsed.attachments)
+        self.audits.append((now, "ingested", st, f"uid {it.uid}"))
+        self.summary.ingested += 1
+        self.new_refs.append(st)
+        if parsed.fields.urgency is Urgency.URGENT:
+            self.urgent_refs.append(st)
+
+    # -- the writes, in bulk
+    def flush(self) -> None:
+        tx, ctx = self.tx, self.ctx
+        new = [(st.case, st.body, deadlines.deadlines_for(ctx, st.case)) for st in self.new_states]
+        for st, pk in zip(self.new_states, tx.add_cases(new), strict=True):
+            st.pk = pk
+        for st in self.states.values():
+            st.pk = st.case.id
+        raw_rows = [replace(r, case_pk=_pk(ref)) for r, ref in self.raws]
+        raw_pks = tx.add_raws(raw_rows)
+        tx.add_attachments([(st.resolved(), raw_pks[ix], a) for st, ix, a in self.attachments])
+        tx.apply_followups(
+            [(st.case, st.body, deadlines.deadlines_for(ctx, st.case)) for st in self.states.values() if st.touched]
+        )
+        tx.audit_many([(at, "sync", action, _pk(st), detail) for at, action, st, detail in self.audits])
+        self.summary.new_case_pks += [st.resolved() for st in self.new_refs]
+        self.summary.urgent_case_pks += [st.resolved() for st in self.urgent_refs]
+        self.summary.updated_case_pks += [st.resolved() for st in self.updated_refs]
+
+
+def _item(uid: int, internaldate: datetime | None, raw: bytes, parsed: ParsedEmail) -> _Item:
+    # unparseable mail has no body hash: the raw bytes' hash still recognises it on a re-scan
+    return _Item(uid, internaldate, raw, parsed, parsed.content_hash or "raw:" + hashlib.sha256(raw).hexdigest())
+
+
 def ingest_message(
     ctx: Context,
     tx: Tx,
@@ -79,102 +327,12 @@ def ingest_message(
 ) -> bool:
     """Store one message and classify it. Returns True when it belongs to a case (new,
     updated or duplicate) and so may be marked on the server."""
-    now = ctx.clock()
-    # unparseable mail has no body hash: the raw bytes' hash still recognises it on a re-scan
-    content_hash = parsed.content_hash or "raw:" + hashlib.sha256(raw).hexdigest()
-    common = dict(
-        mailbox=mailbox,
-        uidvalidity=uidvalidity,
-        uid=uid,
-        internaldate=internaldate,
-        raw=raw,
-        sender=parsed.sender,
-        subject=parsed.subject,
-        message_id=parsed.message_id,
-        content_hash=content_hash,
-        now=now,
-    )
-    if rescan:
-        seen = (tx.raw_by_message_id(parsed.message_id) if parsed.message_id else None) or tx.raw_by_content_hash(
-            content_hash, parsed.sender
-        )
-        if seen is not None:  # a UIDVALIDITY re-scan sees every stored message again
-            summary.duplicates += 1
-            return seen.kind not in ("not_case", "quarantined")
-    if parsed.kind is MessageKind.QUARANTINE:
-        tx.add_raw(kind="quarantined", reason=parsed.reason, **common)  # type: ignore[arg-type]
-        tx.audit(at=now, actor="sync", action="quarantined", detail=f"uid {uid}")
-        summary.quarantined += 1
-        return False
-
-    same = tx.raw_by_message_id(parsed.message_id) if parsed.message_id else None
-    if same is not None and same.kind not in ("not_case", "quarantined"):
-        tx.add_raw(kind="duplicate", reason="same Message-ID", case_pk=same.case_pk, **common)  # type: ignore[arg-type]
-        summary.duplicates += 1
-        return True
-
-    # auto-replies and bounces quote the thread headers too: they never update a case;
-    # a plain reply without case fields ("records attached") does
-    automated = parsed.kind is MessageKind.NOT_CASE and not (parsed.reason or "").startswith("reply")
-    case_id = parsed.fields.case_id
-    known = None
-    if not automated:
-        known = tx.case_by_message_ids([parsed.in_reply_to or "", *parsed.references])
-        known = known or (tx.case_by_sender_id(parsed.sender, case_id) if case_id else None)
-
-    if known is None and parsed.kind is MessageKind.NOT_CASE:
-        tx.add_raw(kind="not_case", reason=parsed.reason, **common)  # type: ignore[arg-type]
-        summary.not_cases += 1
-        return False
-
-    dup = tx.raw_by_content_hash(parsed.content_hash, parsed.sender)
-    if dup is not None and dup.case_pk is not None:
-        tx.add_raw(kind="duplicate", reason="same body from the same sender", case_pk=dup.case_pk, **common)  # type: ignore[arg-type]
-        summary.duplicates += 1
-        return True
-
-    arrived = internaldate or parsed.date or now
-    if known is not None:
-        raw_pk = tx.add_raw(kind="updated", reason=None, case_pk=known.id, **common)  # type: ignore[arg-type]
-        _, changed = tx.update_case_from_followup(known.id, parsed.fields, parsed.body_text, now)
-        for a in parsed.attachments:
-            tx.add_attachment(known.id, raw_pk, a)
-        deadlines.refresh(ctx, tx, known.id)
-        detail = f"uid {uid}; changed: {', '.join(changed) or 'none'}; attachments: {len(parsed.attachments)}"
-        tx.audit(at=now, actor="sync", action="updated", case_pk=known.id, detail=detail)
-        summary.updated += 1
-        summary.updated_case_pks.append(known.id)
-        return True
-
-    problems = list(parsed.problems)
-    if not case_id:
-        case_id = _placeholder_case_id(parsed)
-        if not any(p.startswith("case_id:") for p in problems):
-            problems.insert(0, "case_id: not found")
-    raw_pk = tx.add_raw(kind="new", reason=None, **common)  # type: ignore[arg-type]
-    case = tx.add_case(
-        case_id=case_id,
-        sender=parsed.sender,
-        sender_name=parsed.sender_name,
-        subject=parsed.subject,
-        reply_to=parsed.reply_to,
-        message_id=parsed.message_id,
-        references=parsed.references,
-        arrived_at=arrived,
-        fields=parsed.fields,
-        problems=problems,
-        body_text=parsed.body_text,
-    )
-    tx.link_raw(raw_pk, case.id)
-    for a in parsed.attachments:
-        tx.add_attachment(case.id, raw_pk, a)
-    deadlines.refresh(ctx, tx, case.id)
-    tx.audit(at=now, actor="sync", action="ingested", case_pk=case.id, detail=f"uid {uid}")
-    summary.ingested += 1
-    summary.new_case_pks.append(case.id)
-    if parsed.fields.urgency is Urgency.URGENT:
-        summary.urgent_case_pks.append(case.id)
-    return True
+    it = _item(uid, internaldate, raw, parsed)
+    b = _BatchIngest(ctx, tx, mailbox, uidvalidity, summary, rescan)
+    b.preload([it], uids=False)
+    keep = b.classify(it)
+    b.flush()
+    return keep
 
 
 def ingest_batch(
@@ -196,30 +354,27 @@ def store_batch(
     ctx: Context,
     mailbox: str,
     uidvalidity: int,
-    msgs: list[FetchedMessage],
-    parsed: list[ParsedEmail],
+    msgs: Sequence[FetchedMessage],
+    parsed: Sequence[ParsedEmail],
     *,
     rescan: bool = False,
 ) -> tuple[SyncSummary, list[int]]:
+    """Store already-parsed messages and advance the cursor, all in one transaction (a
+    crash leaves all of the batch or none of it). Returns the summary and the UIDs that
+    belong to a case (to mark on the server)."""
     summary = SyncSummary()
     to_mark: list[int] = []
+    items = [_item(m.uid, m.internaldate, m.raw, p) for m, p in zip(msgs, parsed, strict=True)]
     with ctx.store.tx() as tx:
-        for m, p in zip(msgs, parsed, strict=True):
-            if tx.has_uid(mailbox, uidvalidity, m.uid):
+        b = _BatchIngest(ctx, tx, mailbox, uidvalidity, summary, rescan)
+        b.preload(items, uids=True)
+        for it in items:
+            if it.uid in b.stored_uids:
                 continue
-            if ingest_message(
-                ctx,
-                tx,
-                mailbox=mailbox,
-                uidvalidity=uidvalidity,
-                uid=m.uid,
-                internaldate=m.internaldate,
-                raw=m.raw,
-                parsed=p,
-                summary=summary,
-                rescan=rescan,
-            ):
-                to_mark.append(m.uid)
+            b.stored_uids.add(it.uid)
+            if b.classify(it):
+                to_mark.append(it.uid)
+        b.flush()
         if msgs:
             tx.advance_cursor(mailbox, uidvalidity, max(m.uid for m in msgs), ctx.clock())
     return summary, to_mark

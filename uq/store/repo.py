@@ -8,14 +8,14 @@ one `Store.tx()` unit of work, so a crash leaves either all of it or none.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, update
-from sqlalchemy.engine import Engine
+from sqlalchemy import bindparam, func, insert, or_, update
+from sqlalchemy.engine import Engine, Row
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
@@ -60,7 +60,7 @@ _CASE_FIELD_NAMES = [f.name for f in fields(CaseFields)]
 # ---------------------------------------------------------------- conversions
 
 
-def _fields_from_row(r: CaseRow) -> CaseFields:
+def _fields_from_row(r: CaseRow | Row[Any]) -> CaseFields:
     values: dict[str, Any] = {n: getattr(r, _FIELD_COLUMN.get(n, n)) for n in _CASE_FIELD_NAMES}
     values["review_type"] = ReviewType(values["review_type"])
     values["urgency"] = Urgency(values["urgency"])
@@ -72,7 +72,8 @@ def _lines(text: str | None) -> tuple[str, ...]:
     return tuple(x for x in (text or "").split("\n") if x)
 
 
-def case_from_row(r: CaseRow) -> Case:
+def case_from_row(r: CaseRow | Row[Any]) -> Case:
+    """From an ORM row or a Core row of case_row's columns (body_text not needed)."""
     assert r.id is not None
     return Case(
         id=r.id,
@@ -113,6 +114,101 @@ def _apply_fields(r: CaseRow, f: CaseFields, *, only_known: bool) -> list[str]:
             setattr(r, column, value)
             changed.append(name)
     return changed
+
+
+def field_values(f: CaseFields) -> dict[str, Any]:
+    """CaseFields as case_row column values (enums by value)."""
+    out: dict[str, Any] = {}
+    for name in _CASE_FIELD_NAMES:
+        value = getattr(f, name)
+        out[_FIELD_COLUMN.get(name, name)] = value.value if hasattr(value, "value") else value
+    return out
+
+
+def merge_followup_fields(old: CaseFields, new: CaseFields) -> tuple[CaseFields, list[str]]:
+    """What a follow-up does to a case's fields: only the values it carries replace the
+    old ones, and never the case ID. Same rule as `Tx.update_case_from_followup`, on domain
+    objects, so a batch can apply several follow-ups in memory and write once."""
+    changes: dict[str, Any] = {}
+    for name in _CASE_FIELD_NAMES:
+        if name == "case_id":
+            continue
+        value = getattr(new, name)
+        raw = value.value if hasattr(value, "value") else value
+        if raw in (None, "", "unknown"):
+            continue
+        if getattr(old, name) != value:
+            changes[name] = value
+    return (replace(old, **changes) if changes else old), list(changes)
+
+
+def _deadline_values(d: Deadlines) -> dict[str, Any]:
+    return {
+        "due_at": d.due_at,
+        "reviewer_due_at": d.reviewer_due_at,
+        "regulatory_due_at": d.regulatory_due_at,
+        "binding": d.binding.value,
+        "window_start": d.window_start,
+    }
+
+
+def _chunks(values: Iterable[Any], size: int = 500) -> Iterator[list[Any]]:
+    """IN lists in slices: SQLite caps bound parameters per statement."""
+    items = list(values)
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+_CASE_T: Any = CaseRow.__table__  # type: ignore[attr-defined]
+_RAW_T: Any = RawMessageRow.__table__  # type: ignore[attr-defined]
+_ATT_T: Any = AttachmentRow.__table__  # type: ignore[attr-defined]
+_AUDIT_T: Any = AuditRow.__table__  # type: ignore[attr-defined]
+_CASE_READ_COLS = [c for c in _CASE_T.columns if c.name != "body_text"]
+
+
+@dataclass(frozen=True, slots=True)
+class NewRaw:
+    """One raw_message row for `Tx.add_raws` (the keywords of `Tx.add_raw`)."""
+
+    mailbox: str
+    uidvalidity: int
+    uid: int
+    internaldate: datetime | None
+    raw: bytes
+    kind: str
+    reason: str | None
+    sender: str
+    subject: str
+    message_id: str | None
+    content_hash: str
+    now: datetime
+    case_pk: int | None = None
+
+    def values(self) -> dict[str, Any]:
+        return {
+            "mailbox": self.mailbox,
+            "uidvalidity": self.uidvalidity,
+            "uid": self.uid,
+            "internaldate": self.internaldate,
+            "ingested_at": self.now,
+            "message_id": self.message_id,
+            "content_hash": self.content_hash,
+            "size": len(self.raw),
+            "raw": self.raw,
+            "kind": self.kind,
+            "reason": self.reason,
+            "sender": self.sender,
+            "subject": self.subject[:500],
+            "case_pk": self.case_pk,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SeenRaw:
+    """What the dedupe needs of a stored raw message."""
+
+    kind: str
+    case_pk: int | None
 
 
 def decision_from_row(r: DecisionRow) -> Decision:
@@ -211,6 +307,7 @@ class Tx:
 
     def __init__(self, session: Session) -> None:
         self.s = session
+        self._audit_last: str | None = None  # the chain's head, once read in this transaction
 
     # -- sync cursor
     def cursor(self, mailbox: str, uidvalidity: int) -> int | None:
@@ -554,10 +651,195 @@ class Tx:
 
     def audit(self, *, at: datetime, actor: str, action: str, case_pk: int | None = None, detail: str = "") -> None:
         """Append to the hash chain. Detail must never carry PHI (ids and outcomes only)."""
-        last = self.s.exec(select(AuditRow).order_by(col(AuditRow.id).desc()).limit(1).with_for_update()).first()
-        prev = last.hash if last else ""
-        h = audit_hash(prev, at, actor, action, case_pk, detail)
-        self.s.add(AuditRow(at=at, actor=actor, action=action, case_pk=case_pk, detail=detail, prev_hash=prev, hash=h))
+        self.audit_many([(at, actor, action, case_pk, detail)])
+
+    def audit_many(self, entries: Sequence[tuple[datetime, str, str, int | None, str]]) -> None:
+        """Append (at, actor, action, case_pk, detail) entries in order, in one statement.
+        The chain's head is read (and locked, where the database can) once per transaction
+        and then kept here: every audit write goes through this method, so it stays true."""
+        if not entries:
+            return
+        prev = self._audit_head()
+        rows = []
+        for at, actor, action, case_pk, detail in entries:
+            h = audit_hash(prev, at, actor, action, case_pk, detail)
+            rows.append(
+                {
+                    "at": at,
+                    "actor": actor,
+                    "action": action,
+                    "case_pk": case_pk,
+                    "detail": detail,
+                    "prev_hash": prev,
+                    "hash": h,
+                }
+            )
+            prev = h
+        self.s.execute(insert(_AUDIT_T), rows)
+        self._audit_last = prev
+
+    def _audit_head(self) -> str:
+        if self._audit_last is None:
+            q = select(_AUDIT_T.c.hash).order_by(_AUDIT_T.c.id.desc()).limit(1).with_for_update()
+            self._audit_last = self.s.execute(q).scalar() or ""
+        return self._audit_last
+
+    # -- batch ingest: one query per lookup kind for a whole FETCH batch, bulk writes
+    def stored_uids(self, mailbox: str, uidvalidity: int, uids: Iterable[int]) -> set[int]:
+        self.s.flush()
+        out: set[int] = set()
+        for part in _chunks(set(uids)):
+            q = select(_RAW_T.c.uid).where(
+                _RAW_T.c.mailbox == mailbox, _RAW_T.c.uidvalidity == uidvalidity, _RAW_T.c.uid.in_(part)
+            )
+            out.update(self.s.execute(q).scalars())
+        return out
+
+    def first_raws_by_message_id(self, message_ids: Iterable[str]) -> dict[str, SeenRaw]:
+        """The earliest stored raw message per Message-ID (as `raw_by_message_id`)."""
+        out: dict[str, SeenRaw] = {}
+        for part in _chunks({m for m in message_ids if m}):
+            q = (
+                select(_RAW_T.c.message_id, _RAW_T.c.kind, _RAW_T.c.case_pk)
+                .where(_RAW_T.c.message_id.in_(part))
+                .order_by(_RAW_T.c.id)
+            )
+            for mid, kind, case_pk in self.s.execute(q):
+                out.setdefault(mid, SeenRaw(kind, case_pk))
+        return out
+
+    def first_raws_by_content_hash(self, hashes: Iterable[str]) -> dict[tuple[str, str], SeenRaw]:
+        """The earliest stored raw message per (content hash, sender) (as `raw_by_content_hash`)."""
+        out: dict[tuple[str, str], SeenRaw] = {}
+        for part in _chunks({h for h in hashes if h}):
+            q = (
+                select(_RAW_T.c.content_hash, _RAW_T.c.sender, _RAW_T.c.kind, _RAW_T.c.case_pk)
+                .where(_RAW_T.c.content_hash.in_(part))
+                .order_by(_RAW_T.c.id)
+            )
+            for h, sender, kind, case_pk in self.s.execute(q):
+                out.setdefault((h, sender), SeenRaw(kind, case_pk))
+        return out
+
+    def thread_case_pks(self, message_ids: Iterable[str]) -> tuple[dict[str, int], dict[str, int]]:
+        """For thread lookups (as `case_by_message_ids`): case pk by the case's own
+        Message-ID, and case pk by the Message-ID of any raw message linked to a case."""
+        by_case: dict[str, int] = {}
+        by_raw: dict[str, int] = {}
+        for part in _chunks({m for m in message_ids if m}):
+            q = select(_CASE_T.c.message_id, _CASE_T.c.id).where(_CASE_T.c.message_id.in_(part)).order_by(_CASE_T.c.id)
+            for mid, pk in self.s.execute(q):
+                by_case.setdefault(mid, pk)
+            q = (
+                select(_RAW_T.c.message_id, _RAW_T.c.case_pk)
+                .where(_RAW_T.c.message_id.in_(part), _RAW_T.c.case_pk.is_not(None))
+                .order_by(_RAW_T.c.id)
+            )
+            for mid, pk in self.s.execute(q):
+                by_raw.setdefault(mid, pk)
+        return by_case, by_raw
+
+    def cases_by_pk(self, pks: Iterable[int]) -> dict[int, Case]:
+        out: dict[int, Case] = {}
+        for part in _chunks(set(pks)):
+            for r in self.s.execute(select(*_CASE_READ_COLS).where(_CASE_T.c.id.in_(part))):
+                out[r.id] = case_from_row(r)
+        return out
+
+    def cases_by_sender_case_id(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Case]:
+        """Cases keyed by (sender, case ID), for the given pairs only."""
+        wanted = set(pairs)
+        out: dict[tuple[str, str], Case] = {}
+        for part in _chunks({cid for _, cid in wanted}):
+            for r in self.s.execute(select(*_CASE_READ_COLS).where(_CASE_T.c.case_id.in_(part))):
+                if (r.sender, r.case_id) in wanted:
+                    out[(r.sender, r.case_id)] = case_from_row(r)
+        return out
+
+    def add_raws(self, raws: Sequence[NewRaw]) -> list[int]:
+        """Insert raw messages in order, in one statement; returns their ids in order."""
+        if not raws:
+            return []
+        q = insert(_RAW_T).returning(_RAW_T.c.id, sort_by_parameter_order=True)
+        return list(self.s.execute(q, [r.values() for r in raws]).scalars())
+
+    def add_cases(self, cases: Sequence[tuple[Case, str, Deadlines]]) -> list[int]:
+        """Insert new cases (Case.id is ignored) with their body text and deadlines, in
+        order, in one statement; returns the new ids in order."""
+        if not cases:
+            return []
+        rows = []
+        for c, body_text, d in cases:
+            rows.append(
+                {
+                    "case_id": c.case_id,
+                    "sender": c.sender,
+                    "sender_name": c.sender_name,
+                    "subject": c.subject[:500],
+                    "reply_to": c.reply_to,
+                    "message_id": c.message_id,
+                    "references": "\n".join(c.references),
+                    "status": c.status.value,
+                    "arrived_at": c.arrived_at,
+                    "problems": "\n".join(c.problems),
+                    "update_count": c.update_count,
+                    "last_updated_at": c.last_updated_at,
+                    "regulatory_extended_to": c.regulatory_extended_to,
+                    "extension_reason": c.extension_reason,
+                    "paused_seconds": c.paused_seconds,
+                    "paused_since": c.paused_since,
+                    "first_opened_at": c.first_opened_at,
+                    "claimed_by": c.claimed_by,
+                    "urgency_rank": URGENCY_RANK[c.fields.urgency.value],
+                    "body_text": body_text,
+                    **field_values(c.fields),
+                    **_deadline_values(d),
+                }
+            )
+        q = insert(_CASE_T).returning(_CASE_T.c.id, sort_by_parameter_order=True)
+        return list(self.s.execute(q, rows).scalars())
+
+    def apply_followups(self, updates: Sequence[tuple[Case, str, Deadlines]]) -> None:
+        """Write stored cases changed by follow-ups: their fields, update count and time,
+        deadlines, and text appended to the body, in one statement."""
+        if not updates:
+            return
+        values: dict[str, Any] = {name: bindparam("v_" + name) for name in field_values(CaseFields())}
+        for name in ("urgency_rank", "update_count", "last_updated_at", *_deadline_values_names()):
+            values[name] = bindparam("v_" + name)
+        values["body_text"] = func.coalesce(_CASE_T.c.body_text, "") + bindparam("v_body_suffix")
+        q = update(_CASE_T).where(_CASE_T.c.id == bindparam("v_pk")).values(values)
+        rows = []
+        for c, suffix, d in updates:
+            row = {"v_" + k: v for k, v in field_values(c.fields).items()}
+            row.update({"v_" + k: v for k, v in _deadline_values(d).items()})
+            row.update(
+                v_pk=c.id,
+                v_urgency_rank=URGENCY_RANK[c.fields.urgency.value],
+                v_update_count=c.update_count,
+                v_last_updated_at=c.last_updated_at,
+                v_body_suffix=suffix,
+            )
+            rows.append(row)
+        self.s.connection().execute(q, rows)
+
+    def add_attachments(self, items: Sequence[tuple[int, int, Attachment]]) -> None:
+        """(case_pk, raw_pk, attachment) rows in one statement."""
+        if not items:
+            return
+        rows = [
+            {
+                "case_pk": case_pk,
+                "raw_message_pk": raw_pk,
+                "filename": a.filename,
+                "content_type": a.content_type,
+                "size": a.size,
+                "data": a.data,
+                "text": a.text,
+            }
+            for case_pk, raw_pk, a in items
+        ]
+        self.s.execute(insert(_ATT_T), rows)
 
     def _case_row(self, case_pk: int) -> CaseRow:
         row = self.s.get(CaseRow, case_pk)
@@ -583,9 +865,11 @@ class Tx:
 
 
 def _without_identity(f: CaseFields) -> CaseFields:
-    from dataclasses import replace
-
     return replace(f, case_id=None)
+
+
+def _deadline_values_names() -> tuple[str, ...]:
+    return ("due_at", "reviewer_due_at", "regulatory_due_at", "binding", "window_start")
 
 
 # ---------------------------------------------------------------- the store
