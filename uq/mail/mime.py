@@ -1,12 +1,15 @@
 """The MIME side of parsing: headers, text parts, attachments, charsets.
 
-compat32 with `get_payload(decode=True)` is used instead of policy.default: it is ~2.5x
-faster on case emails (PERF_NOTES.md) and never raises on the malformed headers that
-policy.default turns into exceptions.
+The message tree is the stdlib's compat32 one (never raises on the malformed headers that
+policy.default turns into exceptions). Well-formed messages get it from `mimewalk`, which
+skips the stdlib's line-by-line body parse; anything else from `email.message_from_bytes`.
+Bodies are decoded here with binascii on whole slices -- the same bytes as compat32's
+`get_payload(decode=True)`, which splits base64 bodies into lines first (PERF_NOTES.md).
 """
 
 from __future__ import annotations
 
+import binascii
 import email
 import re
 from dataclasses import dataclass, field
@@ -18,6 +21,7 @@ from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 
 from uq.domain import Attachment
 from uq.mail.html_text import html_to_text
+from uq.mail.mimewalk import split_message
 
 _MSGID_RE = re.compile(r"<[^<>\s]+>")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -27,6 +31,10 @@ _BROKEN = {
 }
 _CHARSET_ALIASES = {"utf8": "utf-8", "cp-1252": "cp1252", "latin1": "iso-8859-1",
                     "us-ascii": "ascii", "unknown-8bit": "utf-8", "x-unknown": "utf-8"}
+_B64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+_UUENCODE = frozenset({"x-uuencode", "uuencode", "uue", "x-uue"})
+# base64 padding implied by the decoded length when the encoded text is strictly valid
+_PAD_FOR_REMAINDER = {0: b"", 1: b"==", 2: b"="}
 
 
 class Unparseable(Exception):
@@ -37,8 +45,17 @@ class Unparseable(Exception):
 class Mime:
     msg: Message
     plain: str | None = None
-    html: str | None = None
+    html_source: str | None = None
     attachments: list[Attachment] = field(default_factory=list)
+    html_converted: str | None = None
+
+    @property
+    def html(self) -> str | None:
+        """The HTML body as label lines, converted on first use: an HTML alternative whose
+        plain twin already holds the fields is never converted (~1 ms each)."""
+        if self.html_converted is None and self.html_source is not None:
+            self.html_converted = html_to_text(self.html_source)
+        return self.html_converted
 
 
 def header_text(msg: Message, name: str) -> str:
@@ -115,22 +132,26 @@ def header_date(msg: Message) -> datetime | None:
     return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
-def load(raw: bytes) -> Message:
-    if not raw.strip():
+def load(raw: bytes, *, fast: bool = True) -> Message:
+    """fast=False: always the stdlib parse (the reference the fast walker is tested against)."""
+    if not raw or raw.isspace():
         raise Unparseable("broken MIME: empty message")
-    msg = email.message_from_bytes(raw, policy=compat32)
+    msg = split_message(raw) if fast else None
+    if msg is None:
+        msg = email.message_from_bytes(raw, policy=compat32)
     if not msg.keys():
         raise Unparseable("broken MIME: no header block")
     return msg
 
 
-def split_parts(msg: Message) -> Mime:
+def split_parts(msg: Message, *, fast: bool = True) -> Mime:
+    """fast=False: stdlib body decoding and eager HTML conversion, as before the fast path."""
     out = Mime(msg)
-    _walk(msg, out, depth=0)
+    _walk(msg, out, 0, fast)
     return out
 
 
-def _walk(part: Message, out: Mime, depth: int) -> None:
+def _walk(part: Message, out: Mime, depth: int, fast: bool) -> None:
     if depth > 20:
         raise Unparseable("broken MIME: parts nested too deep")
     for defect in part.defects:
@@ -140,35 +161,85 @@ def _walk(part: Message, out: Mime, depth: int) -> None:
     ctype = part.get_content_type()
     if part.is_multipart():
         if ctype == "message/rfc822":
-            out.attachments.append(_attachment(part, len(out.attachments)))
+            out.attachments.append(_attachment(part, len(out.attachments), fast))
             return
         payload = part.get_payload()
         if isinstance(payload, list):
             for sub in payload:
                 if isinstance(sub, Message):
-                    _walk(sub, out, depth + 1)
+                    _walk(sub, out, depth + 1, fast)
         return
     disposition = (part.get("Content-Disposition") or "").split(";")[0].strip().lower()
     filename = part.get_filename()
     is_body = ctype in ("text/plain", "text/html") and disposition != "attachment" and not filename
     if is_body and ((ctype == "text/plain" and out.plain is None) or
-                    (ctype == "text/html" and out.html is None)):
-        text = _text_of(part)
+                    (ctype == "text/html" and out.html_source is None)):
+        text = _text_of(part, fast)
         if ctype == "text/plain":
             out.plain = text
         else:
-            out.html = html_to_text(text)
+            out.html_source = text
+            if not fast or "<![" in text:
+                # Only a `<![` marked section can make HTMLParser raise: convert now, so the
+                # error surfaces exactly where it did before the conversion became lazy.
+                out.html_converted = html_to_text(text)
         return
     if is_body:
         return  # a second alternative of the same kind: nothing the first did not say
-    out.attachments.append(_attachment(part, len(out.attachments)))
+    out.attachments.append(_attachment(part, len(out.attachments), fast))
 
 
-def _text_of(part: Message) -> str:
-    data = part.get_payload(decode=True)
-    if not isinstance(data, bytes):
-        data = b""
-    if any(type(d).__name__.startswith("InvalidBase64") for d in part.defects):
+def payload_bytes(part: Message, *, fast: bool = True) -> tuple[bytes, bool]:
+    """compat32 `get_payload(decode=True)` of a leaf part (b"" for a multipart), and whether
+    its base64 was invalid. fast=True does it on the whole body at once."""
+    payload = vars(part).get("_payload")
+    cte = str(part.get("content-transfer-encoding", "")).lower()
+    if not fast or not isinstance(payload, str) or cte in _UUENCODE:
+        data = part.get_payload(decode=True)
+        broken = any(type(d).__name__.startswith("InvalidBase64") for d in part.defects)
+        return (data if isinstance(data, bytes) else b""), broken
+    raw = payload.encode("ascii", "surrogateescape")
+    if cte == "quoted-printable":
+        return binascii.a2b_qp(raw), False
+    if cte == "base64":
+        return _base64(raw)
+    return raw, False
+
+
+def _base64(raw: bytes) -> tuple[bytes, bool]:
+    """email._encoded_words.decode_b on the body with its line ends removed, plus a fast path.
+
+    Fast path: lenient a2b_base64 straight on the CRLF-broken text is the strict decode's
+    result when nothing but line ends is outside the alphabet, `=` only ends the text, and
+    the padding is the one the decoded length implies. Otherwise decode_b's steps exactly.
+    """
+    rest = raw.translate(None, _B64_ALPHABET + b"\r\n")
+    if rest in (b"", b"=", b"=="):
+        try:
+            data = binascii.a2b_base64(raw)
+        except binascii.Error:
+            data = None
+        if data is not None and rest == _PAD_FOR_REMAINDER[len(data) % 3] and (
+                not rest or raw[raw.find(b"="):].translate(None, b"\r\n") == rest):
+            return data, False
+    encoded = raw.translate(None, b"\r\n")
+    pad_err = len(encoded) % 4
+    try:
+        padded = encoded + b"==="[: 4 - pad_err] if pad_err else encoded
+        return binascii.a2b_base64(padded, strict_mode=True), bool(pad_err)
+    except binascii.Error:
+        pass
+    for attempt in (encoded, encoded + b"=="):
+        try:
+            return binascii.a2b_base64(attempt), True
+        except binascii.Error:
+            continue
+    return encoded, True
+
+
+def _text_of(part: Message, fast: bool) -> str:
+    data, broken_base64 = payload_bytes(part, fast=fast)
+    if broken_base64:
         raise Unparseable("undecodable body: invalid base64")
     text = decode_bytes(data, part.get_content_charset())
     if text is None:
@@ -178,7 +249,7 @@ def _text_of(part: Message) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def _attachment(part: Message, index: int) -> Attachment:
+def _attachment(part: Message, index: int, fast: bool) -> Attachment:
     ctype = part.get_content_type()
     name = ""
     try:
@@ -195,8 +266,7 @@ def _attachment(part: Message, index: int) -> Attachment:
             data = b""
         name = name or f"message-{index + 1}.eml"
     else:
-        payload = part.get_payload(decode=True)
-        data = payload if isinstance(payload, bytes) else b""
+        data, _ = payload_bytes(part, fast=fast)
     if not name:
         ext = {"application/pdf": ".pdf", "text/plain": ".txt", "text/html": ".html"}.get(ctype, "")
         name = f"attachment-{index + 1}{ext}"

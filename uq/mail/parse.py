@@ -37,9 +37,14 @@ from uq.mail.mime import (
     message_ids,
     split_parts,
 )
-from uq.mail.pdf_text import pdf_text
+from uq.mail.pdf_text import is_pdf, pdf_text
 
-__all__ = ["parse_email"]
+__all__ = ["CORE_FIELDS", "parse_email", "parse_email_stdlib"]
+
+# Without all of these in the body, a PDF packet is read even when extract_pdf_text=False:
+# a short "packet attached" body leaves the clock and the request to the PDF.
+CORE_FIELDS = ("case_id", "review_type", "urgency", "received_at", "member_name", "service",
+               "nurse_recommendation")
 
 _MIN_FIELDS_WITHOUT_ID = 3
 _PREFIX_RE = re.compile(r"^(?:\s*(?:re|fwd?|aw|sv|antw)\s*(?:\[\d+\])?\s*:\s*)+", re.I)
@@ -59,9 +64,26 @@ _NPI_RE = re.compile(r"^\d{10}$")
 
 def parse_email(raw: bytes, *, tz: ZoneInfo, parse: ParseConfig | None = None,
                 extract_pdf_text: bool = True) -> ParsedEmail:
-    """Never raises: anything unexpected is QUARANTINE with a short reason."""
+    """Never raises: anything unexpected is QUARANTINE with a short reason.
+
+    extract_pdf_text=False leaves Attachment.text None (fill it later with
+    `pdf_text.pdf_texts`) unless the body lacks one of CORE_FIELDS: then the PDFs are read
+    now, since their fields may be the case's only ones.
+    """
+    return _guarded(raw, tz, parse, extract_pdf_text, fast=True)
+
+
+def parse_email_stdlib(raw: bytes, *, tz: ZoneInfo, parse: ParseConfig | None = None,
+                       extract_pdf_text: bool = True) -> ParsedEmail:
+    """parse_email through the stdlib's full `email` parse and eager HTML conversion: the
+    reference the fast MIME path must equal (tests) and the baseline of bench/parse_bench.py."""
+    return _guarded(raw, tz, parse, extract_pdf_text, fast=False)
+
+
+def _guarded(raw: bytes, tz: ZoneInfo, parse: ParseConfig | None, extract_pdf_text: bool, *,
+             fast: bool) -> ParsedEmail:
     try:
-        return _parse(bytes(raw), tz, parse or ParseConfig(), extract_pdf_text)
+        return _parse(bytes(raw), tz, parse or ParseConfig(), extract_pdf_text, fast)
     except Exception as exc:
         return ParsedEmail(kind=MessageKind.QUARANTINE, fields=CaseFields(),
                            reason=f"parser error: {type(exc).__name__}",
@@ -77,21 +99,18 @@ def _raw_hash(raw: object) -> str:
     return hashlib.sha256(body).hexdigest()
 
 
-def _parse(raw: bytes, tz: ZoneInfo, cfg: ParseConfig, with_pdf: bool) -> ParsedEmail:
+def _parse(raw: bytes, tz: ZoneInfo, cfg: ParseConfig, with_pdf: bool, fast: bool) -> ParsedEmail:
     try:
-        msg = load(raw)
+        msg = load(raw, fast=fast)
     except Unparseable as exc:
         return ParsedEmail(kind=MessageKind.QUARANTINE, fields=CaseFields(), reason=str(exc),
                            content_hash=_raw_hash(raw))
     head = _headers(msg)
     try:
-        mime = split_parts(msg)
+        mime = split_parts(msg, fast=fast)
     except Unparseable as exc:
         return replace(head, kind=MessageKind.QUARANTINE, reason=str(exc),
                        content_hash=_raw_hash(raw))
-    if with_pdf:
-        mime.attachments = [_with_text(a) for a in mime.attachments]
-    attachments = tuple(mime.attachments)
     table = _table(cfg, head.sender)
 
     body = mime.plain if mime.plain is not None else ""
@@ -100,6 +119,9 @@ def _parse(raw: bytes, tz: ZoneInfo, cfg: ParseConfig, with_pdf: bool) -> Parsed
         html_found = extract(mime.html, table)
         if html_found or not body.strip():
             body, found = mime.html, html_found
+    if with_pdf or not all(name in found for name in CORE_FIELDS):
+        mime.attachments = [_with_text(a) for a in mime.attachments]
+    attachments = tuple(mime.attachments)
     for att in attachments:
         if att.text and att.content_type == "application/pdf":
             for name, item in extract(att.text, table).items():
@@ -175,8 +197,7 @@ def _table(cfg: ParseConfig, sender: str) -> LabelTable:
 
 
 def _with_text(att: Attachment) -> Attachment:
-    is_pdf = att.content_type == "application/pdf" or att.filename.lower().endswith(".pdf")
-    if not is_pdf or not att.data:
+    if not is_pdf(att) or not att.data:
         return att
     return replace(att, text=pdf_text(att.data))
 
