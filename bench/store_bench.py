@@ -121,6 +121,25 @@ def _new_store_batch(ctx: Any, pairs: list[Any]) -> Any:
     return summary
 
 
+def _floor_batch(db: Path, pairs: list[Any]) -> None:
+    """The I/O floor: the same bytes (raw messages, attachments, case bodies) written by
+    bare sqlite3 executemany into minimal tables in one transaction, WAL + NORMAL like uq."""
+    import sqlite3
+
+    con = sqlite3.connect(db, isolation_level=None)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA synchronous=NORMAL")
+    con.execute("CREATE TABLE IF NOT EXISTS raw(id INTEGER PRIMARY KEY, uid INT, raw BLOB)")
+    con.execute("CREATE TABLE IF NOT EXISTS att(id INTEGER PRIMARY KEY, data BLOB)")
+    con.execute("CREATE TABLE IF NOT EXISTS cases(id INTEGER PRIMARY KEY, body TEXT)")
+    con.execute("BEGIN")
+    con.executemany("INSERT INTO raw(uid, raw) VALUES (?, ?)", [(m.uid, m.raw) for m, _ in pairs])
+    con.executemany("INSERT INTO att(data) VALUES (?)", [(a.data,) for _, p in pairs for a in p.attachments])
+    con.executemany("INSERT INTO cases(body) VALUES (?)", [(p.body_text,) for _, p in pairs])
+    con.execute("COMMIT")
+    con.close()
+
+
 def _url(work: Path, tag: str, pg: str | None) -> str:
     if pg:
         from sqlalchemy import create_engine, text
@@ -157,13 +176,19 @@ def main() -> int:
                 times.setdefault((scen, impl), []).append((time.perf_counter() - t0) * 1000 / len(pairs))
                 summaries[(scen, impl)] = str(s)
             store.close()
+        if not args.pg:
+            for scen, pairs in (("500 new, empty store", first), ("400 new+50 dup+50 follow-up", second)):
+                t0 = time.perf_counter()
+                _floor_batch(work / f"floor{r}.sqlite3", pairs)
+                times.setdefault((scen, "floor"), []).append((time.perf_counter() - t0) * 1000 / len(pairs))
     print(f"store side of one 500-message batch, ms/message (median of {args.rounds}, min-max); "
           f"{'PostgreSQL' if args.pg else 'SQLite'}")
-    print(f"{'scenario':32} {'old':>20} {'new':>20} {'speed-up':>9}")
+    print(f"{'scenario':32} {'old':>20} {'new':>20} {'speed-up':>9} {'bare sqlite3 floor':>20}")
     for scen in ("500 new, empty store", "400 new+50 dup+50 follow-up"):
         o, n = times[(scen, "old")], times[(scen, "new")]
         fmt = lambda v: f"{statistics.median(v):6.2f} ({min(v):.2f}-{max(v):.2f})"  # noqa: E731
-        print(f"{scen:32} {fmt(o):>20} {fmt(n):>20} {statistics.median(o) / statistics.median(n):8.1f}x")
+        floor = fmt(times[(scen, "floor")]) if (scen, "floor") in times else "-"
+        print(f"{scen:32} {fmt(o):>20} {fmt(n):>20} {statistics.median(o) / statistics.median(n):8.1f}x {floor:>20}")
         if summaries[(scen, "old")] != summaries[(scen, "new")]:
             print(f"  SUMMARY DIFFERS: old {summaries[(scen, 'old')]} / new {summaries[(scen, 'new')]}")
         else:

@@ -8,7 +8,7 @@ one `Store.tx()` unit of work, so a crash leaves either all of it or none.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
@@ -157,6 +157,15 @@ def _chunks(values: Iterable[Any], size: int = 500) -> Iterator[list[Any]]:
     items = list(values)
     for i in range(0, len(items), size):
         yield items[i : i + size]
+
+
+def _group(
+    items: Iterable[Any], key: Callable[[Any], tuple[str, int]], value: Callable[[Any], int]
+) -> list[tuple[tuple[str, int], list[int]]]:
+    out: dict[tuple[str, int], list[int]] = {}
+    for it in items:
+        out.setdefault(key(it), []).append(value(it))
+    return list(out.items())
 
 
 _CASE_T: Any = CaseRow.__table__  # type: ignore[attr-defined]
@@ -757,11 +766,23 @@ class Tx:
         return out
 
     def add_raws(self, raws: Sequence[NewRaw]) -> list[int]:
-        """Insert raw messages in order, in one statement; returns their ids in order."""
+        """Insert raw messages in order with one executemany; returns their ids in order.
+
+        The ids are read back by the unique (mailbox, uidvalidity, uid) rather than with
+        RETURNING: SQLAlchemy can only match RETURNING rows to parameter sets on SQLite by
+        inserting one row per statement, which costs more than the extra SELECT."""
         if not raws:
             return []
-        q = insert(_RAW_T).returning(_RAW_T.c.id, sort_by_parameter_order=True)
-        return list(self.s.execute(q, [r.values() for r in raws]).scalars())
+        conn = self.s.connection()
+        conn.execute(insert(_RAW_T), [r.values() for r in raws])
+        ids: dict[tuple[str, int, int], int] = {}
+        for (mailbox, uidvalidity), uids in _group(raws, lambda r: (r.mailbox, r.uidvalidity), lambda r: r.uid):
+            for part in _chunks(uids):
+                q = select(_RAW_T.c.uid, _RAW_T.c.id).where(
+                    _RAW_T.c.mailbox == mailbox, _RAW_T.c.uidvalidity == uidvalidity, _RAW_T.c.uid.in_(part)
+                )
+                ids.update(((mailbox, uidvalidity, uid), pk) for uid, pk in conn.execute(q))
+        return [ids[(r.mailbox, r.uidvalidity, r.uid)] for r in raws]
 
     def add_cases(self, cases: Sequence[tuple[Case, str, Deadlines]]) -> list[int]:
         """Insert new cases (Case.id is ignored) with their body text and deadlines, in
@@ -796,8 +817,13 @@ class Tx:
                     **_deadline_values(d),
                 }
             )
-        q = insert(_CASE_T).returning(_CASE_T.c.id, sort_by_parameter_order=True)
-        return list(self.s.execute(q, rows).scalars())
+        conn = self.s.connection()
+        conn.execute(insert(_CASE_T), rows)
+        ids: dict[tuple[str, str], int] = {}  # by the unique (sender, case ID), as in add_raws
+        for part in _chunks({c.case_id for c, _, _ in cases}):
+            q = select(_CASE_T.c.sender, _CASE_T.c.case_id, _CASE_T.c.id).where(_CASE_T.c.case_id.in_(part))
+            ids.update(((sender, case_id), pk) for sender, case_id, pk in conn.execute(q))
+        return [ids[(c.sender, c.case_id)] for c, _, _ in cases]
 
     def apply_followups(self, updates: Sequence[tuple[Case, str, Deadlines]]) -> None:
         """Write stored cases changed by follow-ups: their fields, update count and time,
