@@ -115,10 +115,10 @@ def cmd_show(args: argparse.Namespace, cfg: Config) -> int:
 
     ctx = _context(cfg)
     case = review.resolve_case(ctx, args.case_id)
+    review.open_case(ctx, case.id)  # the raw email is PHI too: audited like any view
     if args.raw:
         sys.stdout.buffer.write(ctx.store.first_raw_for_case(case.id))
         return 0
-    review.open_case(ctx, case.id)
     detail = queries.case_detail(ctx, case.id)
     if args.json:
         _print_json(queries.case_json(ctx, detail))
@@ -394,7 +394,8 @@ def cmd_extend(args: argparse.Namespace, cfg: Config) -> int:
     ctx = _context(cfg)
     case = review.resolve_case(ctx, args.case_id)
     new_due = _day(args.to, cfg)
-    assert new_due is not None
+    if new_due is None:
+        raise UsageError("--to needs a date and time, e.g. 2026-12-21T17:00")
     review.extend(ctx, case.id, new_due, args.reason)
     print(f"{case.case_id}: regulatory deadline extended to {new_due.isoformat()}")
     return 0

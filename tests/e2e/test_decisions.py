@@ -24,6 +24,7 @@ from tests.fixtures.smtp import SmtpServer, _Handler
 from uq.cli import main
 from uq.config import load_config
 from uq.services.context import Context
+from uq.services.outbox import lease_seconds
 
 CASE = (CORPUS_DIR / "01-example-text.eml").read_bytes()
 CASE_MSGID = "<case-004512.1@reviews.example-um.com>"
@@ -254,12 +255,11 @@ def test_sigkill_after_server_accepted_resends_once_with_same_message_id(
     assert outbox(capsys, cfg)[0]["state"] == "sending"
     assert run(capsys, cfg, "send")[0] == 0  # the lease still holds: no second copy yet
     assert len(smtp.messages) == 1
-    lease = int(2 * load_config(cfg).smtp.timeout_seconds) + 1
-    time.sleep(lease + 0.5)
+    ctx = Context.open(load_config(cfg))
+    time.sleep(lease_seconds(ctx) + 0.5)
     assert run(capsys, cfg, "send")[0] == 0
     assert run(capsys, cfg, "send")[0] == 0
     assert len(smtp.messages) == 2, "at most one resend"
     ids = [email.message_from_bytes(m.raw)["Message-ID"] for m in smtp.messages]
     assert ids[0] == ids[1]
-    ctx = Context.open(load_config(cfg))
     assert any(e.action == "resend_after_interruption" for e in ctx.store.audit_entries())

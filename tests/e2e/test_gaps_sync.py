@@ -165,8 +165,8 @@ def test_server_without_idle_is_polled(dovecot_no_idle: Dovecot, uq_home: Any, t
         assert "live" not in states and "offline" not in states, states
         t0 = time.monotonic()
         dovecot_no_idle.append(case_email(9))
-        assert wait_until(lambda: ctx.store.counts()["cases"] == 1, timeout=8), "a poll picks the case up"
-        assert time.monotonic() - t0 <= 5 + 2.0
+        assert wait_until(lambda: ctx.store.counts()["cases"] == 1, timeout=12), "a poll picks the case up"
+        assert time.monotonic() - t0 <= 5 + 4.0  # one poll interval, with slack for a loaded machine
         assert [b.ingested for b in batches] == [1]
     finally:
         stop.set()

@@ -30,6 +30,7 @@ def attachment_file(ctx: Context, case_pk: int, index: int) -> Path:
         raise UqError(f"no attachment #{index + 1} on this case")
     att = attachments[index]
     folder = Path(tempfile.mkdtemp(prefix="uq-att-"))  # mkdtemp is 0700 already
+    ctx.scratch.append(folder)  # removed when the context closes (the app quits)
     name = _SAFE_NAME_RE.sub("_", Path(att.filename).name).strip("._") or f"attachment-{index + 1}"
     path = folder / name
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

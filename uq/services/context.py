@@ -6,7 +6,10 @@ for SQLAlchemy.
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from uq.config import Config
@@ -19,6 +22,8 @@ class Context:
     config: Config
     store: Store
     clock: Clock = field(default=system_clock)
+    sent_copy_retry_at: datetime | None = None  # outbox: back-off for saving Sent copies
+    scratch: list[Path] = field(default_factory=list)  # private temp dirs (attachments): removed on close
 
     @classmethod
     def open(cls, config: Config, *, clock: Clock = system_clock, url: str | None = None) -> Context:
@@ -33,4 +38,8 @@ class Context:
         return self.config.user
 
     def close(self) -> None:
+        """Also removes the attachment copies handed to viewers: PHI must not linger in /tmp."""
+        for folder in self.scratch:
+            shutil.rmtree(folder, ignore_errors=True)
+        self.scratch.clear()
         self.store.close()

@@ -53,7 +53,14 @@ def file_transport(folder: Path) -> Transport:
 
 
 def lease_seconds(ctx: Context) -> int:
-    return int(2 * ctx.config.smtp.timeout_seconds) + 1
+    """Longer than one claim can possibly take (every in-run attempt timing out, plus the
+    pauses), so a second sender never takes over an item the first is still sending."""
+    attempts = 1 + len(RETRY_SCHEDULE)
+    return int(attempts * ctx.config.smtp.timeout_seconds + sum(RETRY_SCHEDULE)) + 2
+
+
+PERMANENT_HOLD = timedelta(days=3650)  # a refused reply waits for an explicit `uq send`
+SENT_COPY_RETRY = timedelta(minutes=5)
 
 
 Transport = Callable[[Config, bytes, str, Sequence[str]], None]
@@ -89,6 +96,7 @@ def _send_one(
             )
     _, mail_from, _ = ctx.store.outbox_item(item.id)
     error: UqError | None = None
+    permanent = False
     for attempt, pause in enumerate((0.0, *RETRY_SCHEDULE)):
         if attempt:
             sleep(pause)
@@ -101,6 +109,7 @@ def _send_one(
             log.info("outbox %s: temporary failure, attempt %d", item.id, attempt + 1)
         except (PermanentSendError, CredentialError, SendError, UqError) as exc:
             error = exc
+            permanent = isinstance(exc, PermanentSendError)
             break
     now = ctx.clock()
     with ctx.store.tx() as tx:
@@ -117,11 +126,12 @@ def _send_one(
             summary.sent_ids.append(item.id)
         else:
             backoff = min(3600, 30 * 2 ** min(item.attempts, 7))
+            retry_at = now + (PERMANENT_HOLD if permanent else timedelta(seconds=backoff))
             tx.set_outbox(
                 item.id,
                 state=OutboxState.FAILED,
                 last_error=str(error)[:500],
-                not_before=now + timedelta(seconds=backoff),
+                not_before=retry_at,
             )
             tx.audit(
                 at=now,
@@ -149,9 +159,12 @@ def _save_sent_copies(ctx: Context) -> None:
     ("auto" = the special-use \\Sent folder). Best effort: the reply itself is out."""
     if not ctx.config.imap.sent_folder or not ctx.config.imap.host:
         return
+    if ctx.sent_copy_retry_at is not None and ctx.clock() < ctx.sent_copy_retry_at:
+        return  # a failed attempt backs off: never an IMAP login per sender tick
     pending = ctx.store.sent_without_copy()
     if not pending:
         return
+    ctx.sent_copy_retry_at = ctx.clock() + SENT_COPY_RETRY
     try:
         with ImapSession(ctx.config) as sess:
             folder = sess.find_sent_folder()
@@ -171,6 +184,8 @@ def _save_sent_copies(ctx: Context) -> None:
                     )
     except UqError as exc:
         log.warning("could not save a Sent copy: %s", exc)
+        return
+    ctx.sent_copy_retry_at = None
 
 
 def run_sender(
@@ -188,4 +203,7 @@ def run_sender(
                 on_result(summary)
         except UqError as exc:
             on_result(SendSummary(failed=1, errors=[str(exc)]))
+        except Exception as exc:  # the sender must outlive any one fault; no trace (could carry PHI)
+            log.error("outbox sender fault: %s", type(exc).__name__)
+            on_result(SendSummary(failed=1, errors=[f"outbox sender fault: {type(exc).__name__}"]))
         stop.wait(interval)

@@ -114,6 +114,7 @@ def case_json(ctx: Context, detail: CaseDetail) -> dict[str, Any]:
     out["message_id"] = c.message_id
     out["reply_to"] = c.reply_to
     out["update_count"] = c.update_count
+    out["extension_reason"] = c.extension_reason
     out["attachments"] = [
         {"filename": a.filename, "content_type": a.content_type, "size": a.size} for a in detail.attachments
     ]

@@ -241,5 +241,6 @@ def extend(ctx: Context, case_pk: int, new_due: datetime, reason: str) -> None:
             actor=ctx.user,
             action="extended",
             case_pk=case_pk,
-            detail=f"to {new_due.isoformat()}: {reason.strip()}",
+            # the reason is free text that may name the patient: it stays on the case, not here
+            detail=f"regulatory due → {new_due.isoformat()}",
         )

@@ -14,7 +14,7 @@ def claim(ctx: Context, case_ref: str | None, *, next_case: bool = False) -> Cas
         raise UsageError("uq claim needs a CASE_ID or --next")
     if next_case:
         for case, _ in queries.queue(ctx):
-            if case.claimed_by in (None, ctx.user) and _try(ctx, case.id):
+            if case.claimed_by is None and _try(ctx, case.id):
                 return case
         raise UqError("no unclaimed open case")
     assert case_ref is not None

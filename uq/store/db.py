@@ -50,8 +50,9 @@ def make_engine(url: str) -> Engine:
     """Engine for a URL; creates the SQLite file 0600 first. Does not create tables."""
     try:
         parsed = make_url(url)
-    except ArgumentError:
-        raise StoreError(f"database url is not valid: {url!r}") from None
+        parsed.port  # noqa: B018 - a bad port only raises when read
+    except (ArgumentError, ValueError):
+        raise StoreError("database url is not valid (check database.url)") from None
     path = sqlite_path(url)
     if path is not None:
         _prepare_sqlite_file(path)
@@ -67,7 +68,7 @@ def make_engine(url: str) -> Engine:
     try:
         return create_engine(url, pool_pre_ping=True)
     except Exception as exc:  # a missing driver, a bad URL
-        raise StoreError(f"cannot use database {parsed.render_as_string()}: {exc}") from None
+        raise StoreError(f"cannot use database {parsed.render_as_string(hide_password=True)}: {exc}") from None
 
 
 def init_schema(engine: Engine) -> None:

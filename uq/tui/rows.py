@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from uq.domain import SlaState
+from uq.queue.priority import URGENCY_RANK
 from uq.queue.sla import sla_state
 
 
@@ -76,7 +77,7 @@ VIEW_NAMES: tuple[str, ...] = (
 _REC = {"approve": "approve", "deny": "deny", "partial": "partial", "pend": "pend", "unknown": "?"}
 _TYPE = {"prospective": "PRE", "concurrent": "CON", "retrospective": "RET", "unknown": "?"}
 _URG = {"urgent": "URG", "standard": "std", "unknown": "?"}
-_URGENCY_RANK = {"urgent": 0, "unknown": 1, "standard": 2}
+_URGENCY_RANK = {u.value: rank for u, rank in URGENCY_RANK.items()}  # the queue's own order
 
 
 def initials(name: str | None) -> str:
@@ -180,12 +181,12 @@ def sort_rows(rows: Sequence[DisplayRow], key: str) -> list[DisplayRow]:
         return r.due_at or FAR_FUTURE
 
     if key == "urgency":
-        return sorted(rows, key=lambda r: (_URGENCY_RANK.get(r.urgency, 1), due(r), r.pk))
+        return sorted(rows, key=lambda r: (_URGENCY_RANK.get(r.urgency, 2), due(r), r.pk))
     if key == "arrival":
         return sorted(rows, key=lambda r: (r.arrived_at, r.pk))
     if key == "client":
         return sorted(rows, key=lambda r: (r.client.lower(), due(r), r.pk))
-    return sorted(rows, key=lambda r: (due(r), _URGENCY_RANK.get(r.urgency, 1), r.arrived_at, r.pk))
+    return sorted(rows, key=lambda r: (due(r), _URGENCY_RANK.get(r.urgency, 2), r.arrived_at, r.pk))
 
 
 RowFilter = Callable[[DisplayRow], bool]
