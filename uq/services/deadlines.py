@@ -17,7 +17,9 @@ def deadlines_for(ctx: Context, case: Case) -> Deadlines:
     return compute_deadlines(case, ctx.config.sla, ctx.clock(), reviewer_tz=ctx.tz)
 
 
-def refresh(ctx: Context, tx: Tx, case_pk: int) -> Deadlines:
-    d = deadlines_for(ctx, tx.case(case_pk))
+def refresh(ctx: Context, tx: Tx, case_pk: int, case: Case | None = None) -> Deadlines:
+    """Recompute and store; pass the case when the caller already holds its current state
+    (saves re-reading the row)."""
+    d = deadlines_for(ctx, case if case is not None else tx.case(case_pk))
     tx.set_deadlines(case_pk, d)
     return d
