@@ -38,8 +38,9 @@ TZ = ZoneInfo(corpus_loader.CORPUS_TZ)
 NOW = datetime(2026, 11, 29, 14, 0, tzinfo=UTC)
 MIX = [make_email(n, NOW) for n in range(20)]
 CFG = ParseConfig(aliases={"case_id": ["Ticket"]}, sender={"example-um.com": {"member_name": ["Pt"]}})
-FAST = settings(max_examples=300, deadline=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FAST = settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
 
 
 def _same_tree(a: Message, b: Message, path: str = "root") -> None:
@@ -104,7 +105,7 @@ def _mutate(raw: bytes, ops: list[tuple[int, int, int]]) -> bytes:
             at = bytes(data).find(b"\n--", b % len(data))
             if at >= 0:
                 end = bytes(data).find(b"\n", at + 1)
-                data[i:i] = bytes(data[at:end if end > 0 else len(data)])
+                data[i:i] = bytes(data[at : end if end > 0 else len(data)])
         elif op == 4:
             data = bytearray(bytes(data).replace(b"\r\n", b"\n"))
         elif op == 5:
@@ -137,7 +138,8 @@ def test_mutated_pdf_mail_same_tree_and_result(raw: bytes, ops: list[tuple[int, 
 
 
 _LINE = st.text(alphabet="ab-=: \tXY", max_size=12) | st.sampled_from(
-    ["--b", "--b1", "--b--", "--b1--  ", "--=_x", "--b b", "a\rb", "a\r", "", " "])
+    ["--b", "--b1", "--b--", "--b1--  ", "--=_x", "--b b", "a\rb", "a\r", "", " "]
+)
 
 
 @st.composite
@@ -177,10 +179,12 @@ def test_generated_multiparts_same_tree_and_result(raw: bytes) -> None:
 def test_body_decoding_equals_get_payload_decode(body: bytes, cte: str) -> None:
     for text in (body, base64.encodebytes(body), quopri.encodestring(body)):
         for shaped in (text, text.replace(b"\n", b"\r\n"), text.rstrip(b"=\n"), text + b"=", text[:-3]):
-            msg = email.message_from_bytes(b"Content-Transfer-Encoding: " + cte.encode() + b"\n\n" + shaped,
-                                           policy=compat32)
-            ref = email.message_from_bytes(b"Content-Transfer-Encoding: " + cte.encode() + b"\n\n" + shaped,
-                                           policy=compat32)
+            msg = email.message_from_bytes(
+                b"Content-Transfer-Encoding: " + cte.encode() + b"\n\n" + shaped, policy=compat32
+            )
+            ref = email.message_from_bytes(
+                b"Content-Transfer-Encoding: " + cte.encode() + b"\n\n" + shaped, policy=compat32
+            )
             assert payload_bytes(msg) == payload_bytes(ref, fast=False)
 
 
@@ -204,10 +208,12 @@ def test_html_alternative_is_not_converted_when_the_plain_part_has_the_fields() 
 
 
 def test_a_marked_section_that_breaks_htmlparser_still_quarantines_like_before() -> None:
-    raw = (b"From: a@x.example-um.com\nSubject: s\nMIME-Version: 1.0\n"
-           b'Content-Type: multipart/alternative; boundary="b"\n\n--b\nContent-Type: text/plain\n\n'
-           b"Case ID: X-1\nMember: A\nReview Type: Concurrent\n--b\nContent-Type: text/html\n\n"
-           b"<p>x</p><![ x\n--b--\n")
+    raw = (
+        b"From: a@x.example-um.com\nSubject: s\nMIME-Version: 1.0\n"
+        b'Content-Type: multipart/alternative; boundary="b"\n\n--b\nContent-Type: text/plain\n\n'
+        b"Case ID: X-1\nMember: A\nReview Type: Concurrent\n--b\nContent-Type: text/html\n\n"
+        b"<p>x</p><![ x\n--b--\n"
+    )
     got = parse_email(raw, tz=TZ)
     assert got == parse_email_stdlib(raw, tz=TZ)
     assert got.kind is MessageKind.QUARANTINE and got.reason == "parser error: AssertionError"
