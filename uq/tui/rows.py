@@ -146,9 +146,23 @@ def warning_instant(
     return due_at - lead
 
 
+_SHARED: dict[str, str] = {}
+
+
+def _shared(text: str) -> str:
+    """One object per distinct value: clients, services and the enum words repeat across
+    tens of thousands of rows, and at 100k rows each copy costs megabytes."""
+    got = _SHARED.get(text)
+    if got is None:
+        if len(_SHARED) > 50_000:
+            _SHARED.clear()
+        got = _SHARED[text] = text
+    return got
+
+
 def from_queue_row(r: QueueRow, *, warning_fraction: float, warning_minutes: int) -> DisplayRow:
-    client = r.client or ""
-    service = r.service or ""
+    client = _shared(r.client or "")
+    service = _shared(r.service or "")
     return DisplayRow(
         pk=r.id,
         case_id=r.case_id,
@@ -160,11 +174,11 @@ def from_queue_row(r: QueueRow, *, warning_fraction: float, warning_minutes: int
             warning_fraction=warning_fraction,
             warning_minutes=warning_minutes,
         ),
-        urgency=r.urgency,
-        review_type=r.review_type,
+        urgency=_shared(r.urgency),
+        review_type=_shared(r.review_type),
         client=client,
         service=service,
-        recommendation=r.nurse_recommendation,
+        recommendation=_shared(r.nurse_recommendation),
         initials=initials(r.member_name),
         call_needed=r.status == "call_needed",
         updated=r.update_count > 0,

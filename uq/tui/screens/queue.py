@@ -82,6 +82,8 @@ class QueueScreen(Screen[None]):
         self.sort_key = "due"
         self.view = "all"
         self.filter_text = ""
+        self._view_cache: tuple[tuple[str, str], list[DisplayRow]] | None = None  # dropped on load/view/sort
+        self._filtered: tuple[str, list[DisplayRow]] | None = None  # (needle, rows) of the last filter
         self.loaded = False
         self._dues: list[datetime] = []
         self._warn_heap: list[tuple[datetime, int]] = []
@@ -179,6 +181,7 @@ class QueueScreen(Screen[None]):
             return  # the full load won the race
         now = self.uq.clock()
         self.all_rows = message.rows
+        self._view_cache = None
         self.loaded = True
         self._dues = sorted(r.due_at for r in self.all_rows if r.due_at is not None)
         since = self._warn_checked or now
@@ -194,18 +197,31 @@ class QueueScreen(Screen[None]):
         self._announce_new()
 
     def _apply(self, keep_pk: int | None = None) -> None:
+        """View, filter and sort. The sorted view is cached and a filter that only grew
+        narrows the previous result, so a keystroke at 100k cases is one pass over what is
+        still shown, not a filter-and-sort of the whole queue."""
         sla = self.uq.config.sla
-        keep = view_filter(
-            self.view,
-            self.uq.clock(),
-            warning_fraction=sla.warning_fraction,
-            warning_minutes=sla.warning_minutes,
-        )
-        rows = [r for r in self.all_rows if keep(r)]
-        if self.filter_text:
-            match = text_filter(self.filter_text)
-            rows = [r for r in rows if match(r)]
-        self.queue_list.set_rows(sort_rows(rows, self.sort_key), keep_pk=keep_pk)
+        basis = (self.view, self.sort_key)
+        if self._view_cache is None or self._view_cache[0] != basis:
+            keep = view_filter(
+                self.view,
+                self.uq.clock(),
+                warning_fraction=sla.warning_fraction,
+                warning_minutes=sla.warning_minutes,
+            )
+            self._view_cache = (basis, sort_rows([r for r in self.all_rows if keep(r)], self.sort_key))
+            self._filtered = None
+        rows = self._view_cache[1]
+        needle = self.filter_text.strip().lower()
+        if needle:
+            prev = self._filtered
+            source = prev[1] if prev is not None and needle.startswith(prev[0]) else rows
+            match = text_filter(needle)
+            rows = [r for r in source if match(r)]
+            self._filtered = (needle, rows)
+        else:
+            self._filtered = None
+        self.queue_list.set_rows(rows, keep_pk=keep_pk)
         shown = f"{len(rows)} of {len(self.all_rows)}" if len(rows) != len(self.all_rows) else f"{len(rows)}"
         title = f"uq · {shown} open · view {self.view} · sort {self.sort_key}"
         if self.filter_text:
@@ -343,6 +359,7 @@ class QueueScreen(Screen[None]):
 
     def action_sort(self) -> None:
         self.sort_key = SORT_KEYS[(SORT_KEYS.index(self.sort_key) + 1) % len(SORT_KEYS)]
+        self._view_cache = None
         self._apply()
         self.notify(f"sorted by {self.sort_key}", timeout=2)
 
@@ -352,6 +369,7 @@ class QueueScreen(Screen[None]):
             self.notify(f"no view on {n} (set ui.views in the config)", timeout=3)
             return
         self.view = name
+        self._view_cache = None  # time-dependent views (breached, warning) are judged now
         self._apply()
 
     # ------------------------------------------------------------ actions: deciding
