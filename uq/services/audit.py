@@ -15,6 +15,9 @@ def verify(ctx: Context) -> tuple[bool, str]:
         if e.prev_hash != prev or audit_hash(prev, e.at, e.actor, e.action, e.case_pk, e.detail) != e.hash:
             return False, f"audit chain broken at entry {e.id} ({e.at.isoformat()})"
         prev = e.hash
+    head = ctx.store.audit_head()
+    if head is not None and head != (prev, len(entries)):
+        return False, f"audit chain broken at its end: {head[1]} entries recorded, {len(entries)} present"
     return True, f"audit chain intact: {len(entries)} entries"
 
 

@@ -112,8 +112,9 @@ def _send_one(
             permanent = isinstance(exc, PermanentSendError)
             break
     now = ctx.clock()
+    claimed = item.attempts + 1  # the claim above counted this attempt
     with ctx.store.tx() as tx:
-        if error is None:
+        if error is None:  # accepted by the server: SENT whoever holds the item now
             tx.set_outbox(item.id, state=OutboxState.SENT, sent_at=now)
             tx.audit(
                 at=now,
@@ -127,12 +128,14 @@ def _send_one(
         else:
             backoff = min(3600, 30 * 2 ** min(item.attempts, 7))
             retry_at = now + (PERMANENT_HOLD if permanent else timedelta(seconds=backoff))
-            tx.set_outbox(
+            if not tx.set_outbox(
                 item.id,
                 state=OutboxState.FAILED,
                 last_error=str(error)[:500],
                 not_before=retry_at,
-            )
+                claimed_attempts=claimed,
+            ):
+                return  # no longer our claim (sent or taken over meanwhile): leave its state alone
             tx.audit(
                 at=now,
                 actor="outbox",
@@ -147,11 +150,8 @@ def _send_one(
 def retry_failed_now(ctx: Context) -> int:
     """`uq send` is an explicit request: failed items need not wait for their back-off."""
     now = ctx.clock()
-    items = ctx.store.outbox(states=[OutboxState.FAILED])
     with ctx.store.tx() as tx:
-        for item in items:
-            tx.set_outbox(item.id, state=OutboxState.FAILED, last_error=item.last_error, not_before=now)
-    return len(items)
+        return tx.retry_failed(now)
 
 
 def _save_sent_copies(ctx: Context) -> None:

@@ -461,6 +461,11 @@ def watch(
             log.info("sync offline, retrying in %.0fs", backoff)
             stop.wait(backoff)
             backoff = min(backoff * 2, max_backoff)
+        except Exception as exc:  # a bug must not end syncing for the session; no trace (PHI)
+            log.error("sync fault: %s", type(exc).__name__)
+            on_state("offline", f"sync fault: {type(exc).__name__}")
+            stop.wait(backoff)
+            backoff = min(backoff * 2, max_backoff)
         finally:
             try:
                 sess.close()

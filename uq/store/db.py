@@ -7,20 +7,22 @@ A postgresql+psycopg:// URL goes through exactly the same code path.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, inspect
+from sqlalchemy import event, func, inspect
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
-from sqlmodel import Session, SQLModel, create_engine, select
+from sqlmodel import Session, SQLModel, col, create_engine, select
 
 from uq.errors import StoreError
 from uq.paths import ensure_private_dir
 from uq.store import tables
 
 SCHEMA_VERSION = 1
+AUDIT_HEAD_KEY = "audit_head"  # {"hash": last entry hash, "count": entries}: see repo.Tx._audit_head
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -83,6 +85,12 @@ def init_schema(engine: Engine) -> None:
                 raise StoreError(f"database schema {row.value} is newer than this uq ({SCHEMA_VERSION}): upgrade uq")
             else:
                 row.value = str(SCHEMA_VERSION)
+            if s.get(tables.MetaRow, AUDIT_HEAD_KEY) is None:
+                # the audit chain's head row exists before any writer needs to lock it
+                last = s.exec(select(tables.AuditRow.hash).order_by(col(tables.AuditRow.id).desc()).limit(1)).first()
+                count = s.exec(select(func.count()).select_from(tables.AuditRow)).one()
+                head = json.dumps({"hash": last or "", "count": int(count)})
+                s.add(tables.MetaRow(key=AUDIT_HEAD_KEY, value=head))
             s.commit()
     except OperationalError as exc:
         raise StoreError(f"database unreachable: {_short(exc)}") from None

@@ -8,10 +8,11 @@ one `Store.tx()` unit of work, so a crash leaves either all of it or none.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, or_, update
@@ -47,6 +48,7 @@ from uq.store.tables import (
     CallAttemptRow,
     CaseRow,
     DecisionRow,
+    MetaRow,
     OutboxRow,
     RawMessageRow,
     SyncCursorRow,
@@ -172,6 +174,8 @@ _CASE_T: Any = CaseRow.__table__  # type: ignore[attr-defined]
 _RAW_T: Any = RawMessageRow.__table__  # type: ignore[attr-defined]
 _ATT_T: Any = AttachmentRow.__table__  # type: ignore[attr-defined]
 _AUDIT_T: Any = AuditRow.__table__  # type: ignore[attr-defined]
+_META_T: Any = MetaRow.__table__  # type: ignore[attr-defined]
+AUDIT_HEAD_KEY = db.AUDIT_HEAD_KEY
 _CASE_READ_COLS = [c for c in _CASE_T.columns if c.name != "body_text"]
 
 
@@ -268,7 +272,8 @@ def audit_from_row(r: AuditRow) -> AuditEntry:
 
 
 def audit_hash(prev: str, at: datetime, actor: str, action: str, case_pk: int | None, detail: str) -> str:
-    blob = "\x1f".join([prev, at.isoformat(), actor, action, str(case_pk or ""), detail])
+    """In UTC whatever zone the clock gave: the entry is read back in UTC to verify it."""
+    blob = "\x1f".join([prev, at.astimezone(UTC).isoformat(), actor, action, str(case_pk or ""), detail])
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
@@ -317,6 +322,7 @@ class Tx:
     def __init__(self, session: Session) -> None:
         self.s = session
         self._audit_last: str | None = None  # the chain's head, once read in this transaction
+        self._audit_count = 0
 
     # -- sync cursor
     def cursor(self, mailbox: str, uidvalidity: int) -> int | None:
@@ -647,13 +653,41 @@ class Tx:
         not_before: datetime | None = None,
         last_error: str | None = None,
         sent_at: datetime | None = None,
-    ) -> None:
+        claimed_attempts: int | None = None,
+    ) -> bool:
+        """With claimed_attempts, only while the item is still this sender's claim (SENDING
+        with that attempt count): a late result never overwrites another sender's."""
         values: dict[str, Any] = {"state": state.value, "last_error": last_error}
         if not_before is not None:
             values["not_before"] = not_before
         if sent_at is not None:
             values["sent_at"] = sent_at
-        self.s.execute(update(OutboxRow).where(col(OutboxRow.id) == item_id).values(**values))
+        q = update(OutboxRow).where(col(OutboxRow.id) == item_id)
+        if claimed_attempts is not None:
+            q = q.where(col(OutboxRow.state) == OutboxState.SENDING.value, col(OutboxRow.attempts) == claimed_attempts)
+        res = self.s.execute(q.values(**values))
+        return bool(res.rowcount)  # type: ignore[attr-defined]
+
+    def retry_failed(self, now: datetime) -> int:
+        """Failed items become due now, atomically: nothing another sender holds is touched."""
+        res = self.s.execute(
+            update(OutboxRow).where(col(OutboxRow.state) == OutboxState.FAILED.value).values(not_before=now)
+        )
+        return int(res.rowcount)  # type: ignore[attr-defined]
+
+    def lock_case_for_decision(self, case_pk: int, user: str) -> bool:
+        """The first statement of a decision's transaction: takes the case's write lock and
+        checks, atomically, that it is still undecided and not claimed by someone else."""
+        res = self.s.execute(
+            update(CaseRow)
+            .where(
+                col(CaseRow.id) == case_pk,
+                col(CaseRow.status) != CaseStatus.DECIDED.value,
+                or_(col(CaseRow.claimed_by).is_(None), col(CaseRow.claimed_by) == user),
+            )
+            .values(status=CaseRow.status)
+        )
+        return bool(res.rowcount)  # type: ignore[attr-defined]
 
     def set_sent_copy_saved(self, item_id: int) -> None:
         self.s.execute(update(OutboxRow).where(col(OutboxRow.id) == item_id).values(sent_copy_saved=True))
@@ -686,11 +720,29 @@ class Tx:
             prev = h
         self.s.execute(insert(_AUDIT_T), rows)
         self._audit_last = prev
+        self._audit_count += len(rows)
+        head = json.dumps({"hash": prev, "count": self._audit_count})
+        self.s.execute(update(_META_T).where(_META_T.c.key == AUDIT_HEAD_KEY).values(value=head))
 
     def _audit_head(self) -> str:
+        """The chain's head, read under the database's write lock: the first statement is
+        an UPDATE of the head row, which takes SQLite's write lock (and PostgreSQL's row
+        lock) before anything is read, so two writers can never both extend one entry.
+        The head row also records the entry count, so `audit verify` notices deleted
+        newest entries."""
         if self._audit_last is None:
-            q = select(_AUDIT_T.c.hash).order_by(_AUDIT_T.c.id.desc()).limit(1).with_for_update()
-            self._audit_last = self.s.execute(q).scalar() or ""
+            res = self.s.execute(update(_META_T).where(_META_T.c.key == AUDIT_HEAD_KEY).values(value=_META_T.c.value))
+            if res.rowcount:  # type: ignore[attr-defined]
+                stored = json.loads(
+                    self.s.execute(select(_META_T.c.value).where(_META_T.c.key == AUDIT_HEAD_KEY)).scalar_one()
+                )
+                self._audit_last, self._audit_count = str(stored["hash"]), int(stored["count"])
+            else:  # init_schema creates the row; this covers a store opened without it
+                last = self.s.execute(select(_AUDIT_T.c.hash).order_by(_AUDIT_T.c.id.desc()).limit(1)).scalar()
+                count = self.s.execute(select(func.count()).select_from(_AUDIT_T)).scalar_one()
+                self._audit_last, self._audit_count = last or "", int(count)
+                head = json.dumps({"hash": self._audit_last, "count": self._audit_count})
+                self.s.execute(insert(_META_T).values(key=AUDIT_HEAD_KEY, value=head))
         return self._audit_last
 
     # -- batch ingest: one query per lookup kind for a whole FETCH batch, bulk writes
@@ -1106,6 +1158,15 @@ class Store:
             return [outbox_from_row(r) for r in s.exec(q)]
 
     # ---- audit
+    def audit_head(self) -> tuple[str, int] | None:
+        """(last hash, entry count) as recorded by the last audit write, if any."""
+        with self.read() as s:
+            value = s.execute(select(_META_T.c.value).where(_META_T.c.key == AUDIT_HEAD_KEY)).scalar()
+        if value is None:
+            return None
+        stored = json.loads(value)
+        return str(stored["hash"]), int(stored["count"])
+
     def audit_entries(self, *, case_pk: int | None = None) -> list[AuditEntry]:
         with self.read() as s:
             q = select(AuditRow)

@@ -1,0 +1,88 @@
+"""Two windows (or two reviewers) acting on one case at once: one reply, never two."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from uq.config import parse_config
+from uq.domain import CaseFields, Outcome, OutboxState
+from uq.errors import GuardrailError
+from uq.queue.clock import FixedClock
+from uq.services import outbox, review
+from uq.services.context import Context
+
+NOW = datetime(2026, 11, 29, 13, 0, tzinfo=UTC)
+
+
+def _ctx(url: str, user: str = "reviewer") -> Context:
+    cfg = parse_config({"reviewer": {"email": "dr@example.org", "user": user}, "smtp": {"hold_seconds": 0}})
+    return Context.open(cfg, clock=FixedClock(NOW), url=url)
+
+
+def _case(ctx: Context) -> int:
+    with ctx.store.tx() as tx:
+        case = tx.add_case(
+            case_id="UM-RACE", sender="nurse@example-um.com", sender_name="", subject="s", reply_to=None,
+            message_id="<race@x>", references=[], arrived_at=NOW, fields=CaseFields(case_id="UM-RACE"),
+            problems=[], body_text="",
+        )
+    return case.id
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_simultaneous_decisions_make_one_reply(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    url = f"sqlite:///{tmp_path / 'uq.sqlite3'}" if backend == "sqlite" else request.getfixturevalue("pg_url")
+    ctxs = [_ctx(url), _ctx(url)]
+    pk = _case(ctxs[0])
+    start = threading.Barrier(2)
+    results: list[object] = []
+
+    def decide(ctx: Context) -> None:
+        start.wait()
+        try:
+            results.append(review.decide(ctx, pk, Outcome.APPROVE))
+        except GuardrailError as exc:
+            results.append(exc)
+
+    threads = [threading.Thread(target=decide, args=(c,)) for c in ctxs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    errors = [r for r in results if isinstance(r, GuardrailError)]
+    assert len(results) == 2 and len(errors) == 1, results
+    assert len(ctxs[0].store.outbox()) == 1
+    assert len([d for d in ctxs[0].store.decisions(pk) if not d.undone]) == 1
+
+
+def test_a_case_claimed_by_someone_else_cannot_be_decided(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'uq.sqlite3'}"
+    alice, bob = _ctx(url, "alice"), _ctx(url, "bob")
+    pk = _case(alice)
+    with alice.store.tx() as tx:
+        assert tx.claim(pk, "alice")
+    with pytest.raises(GuardrailError, match="claimed by alice"):
+        review.decide(bob, pk, Outcome.APPROVE)
+    assert bob.store.outbox() == []
+    review.decide(alice, pk, Outcome.APPROVE)
+
+
+def test_a_late_failure_never_overwrites_a_sent_reply(tmp_path: Path) -> None:
+    """Sender A's claim runs out while it is stuck; B sends; A's late failure is ignored."""
+    ctx = _ctx(f"sqlite:///{tmp_path / 'uq.sqlite3'}")
+    pk = _case(ctx)
+    review.decide(ctx, pk, Outcome.APPROVE)
+    item = ctx.store.outbox()[0]
+    with ctx.store.tx() as tx:  # A claims
+        assert tx.claim_outbox_item(item.id, OutboxState.QUEUED, now=NOW, lease_seconds=0)
+    with ctx.store.tx() as tx:  # the lease ran out: B takes over and succeeds
+        assert tx.claim_outbox_item(item.id, OutboxState.SENDING, now=NOW)
+        tx.set_outbox(item.id, state=OutboxState.SENT, sent_at=NOW)
+    with ctx.store.tx() as tx:  # A's late failure
+        assert not tx.set_outbox(item.id, state=OutboxState.FAILED, last_error="timed out", claimed_attempts=1)
+    assert ctx.store.outbox()[0].state is OutboxState.SENT
+    assert outbox.send_due(ctx, transport=lambda *a: None).sent == 0  # nothing left to send
