@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -25,10 +26,11 @@ def queue(ctx: Context, *, include_closed: bool = False) -> list[tuple[Case, Dea
     return open_items + [(c, deadlines_for(ctx, c)) for c in closed]
 
 
-def queue_rows(ctx: Context, *, include_closed: bool = False) -> list[QueueRow]:
-    """The queue as light column tuples with stored deadlines: what a 100k-row list needs.
-    Per-tick state (seconds left, warning) is computed by the caller for visible rows only."""
-    return ctx.store.queue_rows(open_only=not include_closed)
+def queue_rows(ctx: Context, *, include_closed: bool = False) -> Iterator[QueueRow]:
+    """The queue as light column tuples with stored deadlines, streamed: what a 100k-row
+    list needs. Per-tick state (seconds left, warning) is computed by the caller for visible
+    rows only."""
+    return ctx.store.iter_queue_rows(open_only=not include_closed)
 
 
 def outbox_counts(ctx: Context) -> dict[str, int]:

@@ -1010,23 +1010,16 @@ class Store:
             return [case_from_row(r) for r in s.exec(q)]
 
     def queue_rows(self, *, open_only: bool = True, limit: int | None = None) -> list[QueueRow]:
+        return list(self.iter_queue_rows(open_only=open_only, limit=limit))
+
+    def iter_queue_rows(self, *, open_only: bool = True, limit: int | None = None) -> Iterator[QueueRow]:
+        """Streamed in chunks, so a 100k-case queue never holds all its raw result rows and
+        all its QueueRows at once (peak memory is what RSS keeps)."""
+        has_problems = func.coalesce(func.length(CaseRow.problems), 0) > 0
         cols = (
-            CaseRow.id,
-            CaseRow.case_id,
-            CaseRow.status,
-            CaseRow.due_at,
-            CaseRow.window_start,
-            CaseRow.binding,
-            CaseRow.urgency,
-            CaseRow.review_type,
-            CaseRow.client,
-            CaseRow.service,
-            CaseRow.nurse_recommendation,
-            CaseRow.member_name,
-            CaseRow.update_count,
-            CaseRow.problems,
-            CaseRow.arrived_at,
-            CaseRow.sender,
+            CaseRow.id, CaseRow.case_id, CaseRow.status, CaseRow.due_at, CaseRow.window_start, CaseRow.binding,
+            CaseRow.urgency, CaseRow.review_type, CaseRow.client, CaseRow.service, CaseRow.nurse_recommendation,
+            CaseRow.member_name, CaseRow.update_count, has_problems, CaseRow.arrived_at, CaseRow.sender,
         )
         q = select(*cols)  # type: ignore[call-overload]
         if open_only:
@@ -1035,12 +1028,8 @@ class Store:
         if limit:
             q = q.limit(limit)
         with self.read() as s:
-            out = []
-            for t in s.exec(q):
-                vals = list(t)
-                vals[13] = bool(vals[13])
-                out.append(QueueRow(*vals))
-            return out
+            for t in s.execute(q.execution_options(yield_per=2000)):
+                yield QueueRow(*t)
 
     def attachments(self, case_pk: int, *, with_data: bool = False) -> list[Attachment]:
         with self.read() as s:
