@@ -34,6 +34,7 @@ from uq.tui.messages import (
     SyncStateChanged,
 )
 from uq.tui.palette import UqCommands
+from uq.tui.rows import QueueRow as QueueRowLike
 from uq.tui.rows import resolve_views
 from uq.tui.themes import apply_theme
 from uq.tui.workers import Background
@@ -82,6 +83,7 @@ class UqApp(App[int]):
         clock: Clock = system_clock,
         demo: bool = False,
         sender_interval: float = 1.0,
+        initial_rows: Sequence[QueueRowLike] | None = None,
     ) -> None:
         self.keymap = resolve_keymap(config.ui.keymap)  # ConfigError before any screen shows
         self.views = resolve_views(config.ui.views)
@@ -90,6 +92,7 @@ class UqApp(App[int]):
         self.clock = clock
         self.demo = demo
         self.ctx: Context | None = None
+        self.initial_rows = initial_rows  # the queue's head, read before start-up (store.fastread)
         self.opened: Opened | None = None
         self._opener = opener
         self.background = Background(self, sender_interval=sender_interval)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from uq.config import Config
 from uq.queue.clock import Clock, system_clock
+from uq.services.quick import first_queue_rows
 from uq.tui.app import Opened, UqApp
 
 
@@ -68,8 +69,9 @@ def build_app(cfg: Config, *, demo: bool, clock: Clock = system_clock) -> tuple[
         restored = demo_template.restore(root, clock())  # stdlib only: the fast path can read it at once
         shown = replace(cfg, database=replace(cfg.database, url=f"sqlite:///{root / demo_template.DB_NAME}"))
         opener = demo_opener(cfg, clock, root, save_template=not restored)
-        return UqApp(shown, opener=opener, clock=clock, demo=True), root
-    return UqApp(cfg, opener=run_opener(cfg, clock), clock=clock), None
+        head = first_queue_rows(shown) if restored else None
+        return UqApp(shown, opener=opener, clock=clock, demo=True, initial_rows=head), root
+    return UqApp(cfg, opener=run_opener(cfg, clock), clock=clock, initial_rows=first_queue_rows(cfg)), None
 
 
 def run_app(cfg: Config, *, demo: bool) -> int:

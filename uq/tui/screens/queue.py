@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import heapq
 from bisect import bisect_left
+from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar, cast
 
@@ -26,6 +27,7 @@ from uq.tui.messages import ErrorRaised, NewCases, OutboxResult, SyncStateChange
 from uq.tui.rows import (
     SORT_KEYS,
     DisplayRow,
+    QueueRow,
     from_queue_row,
     header,
     sort_rows,
@@ -129,7 +131,16 @@ class QueueScreen(Screen[None]):
         self.queue_list.focus()
         self.status.update_info(sync="loading", reviewer=self.uq.config.reviewer.name)
         self.set_timer(1.0, self._tick)
-        self._quick_load()
+        head = self.uq.initial_rows
+        if head is not None:  # read before Textual started: the first frame already has rows
+            self.on_queue_screen_loaded(self.Loaded(self._display(head), {}, None, quick=True))
+        else:
+            self._quick_load()
+
+    def _display(self, rows: Iterable[QueueRow]) -> list[DisplayRow]:
+        sla = self.uq.config.sla
+        fraction, minutes = sla.warning_fraction, sla.warning_minutes
+        return [from_queue_row(r, warning_fraction=fraction, warning_minutes=minutes) for r in rows]
 
     @work(thread=True, exclusive=True, group="queue-quick")
     def _quick_load(self) -> None:
@@ -139,11 +150,7 @@ class QueueScreen(Screen[None]):
         rows = first_queue_rows(self.uq.config)
         if rows is None or self.uq.ctx is not None:
             return
-        sla = self.uq.config.sla
-        display = [
-            from_queue_row(r, warning_fraction=sla.warning_fraction, warning_minutes=sla.warning_minutes) for r in rows
-        ]
-        self.post_message(self.Loaded(display, {}, None, quick=True))
+        self.post_message(self.Loaded(self._display(rows), {}, None, quick=True))
 
     def on_resize(self) -> None:
         self.query_one("#queue-header", Static).update(header(self.size.width))
