@@ -177,12 +177,12 @@ def cmd_call(args: argparse.Namespace, cfg: Config) -> int:
 
 def cmd_send(args: argparse.Namespace, cfg: Config) -> int:
     from uq.errors import SendError
-    from uq.services import outbox
+    from uq.services import outbox, queries
 
     ctx = _context(cfg)
     outbox.retry_failed_now(ctx)
     summary = outbox.send_due(ctx)
-    held = len([o for o in ctx.store.outbox(states=[]) if o.state.value == "held"])
+    held = queries.outbox_counts(ctx).get("held", 0)
     if summary.failed:
         raise SendError(f"{summary.errors[-1]} ({summary.failed} kept in the outbox, {summary.sent} sent)")
     print(f"sent {summary.sent}" + (f", {held} still held" if held else ""))

@@ -102,6 +102,9 @@ class Attachment:
     size: int
     data: bytes = field(repr=False, default=b"")
     text: str | None = field(repr=False, default=None)  # extracted text (PDF), for display/search
+    # where the part sits in its raw message: dotted 1-based child numbers ("" = the message
+    # itself), so the store can keep the raw message only and decode the bytes when asked
+    part: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,11 +157,6 @@ class ParsedEmail:
     body_text: str = ""
     attachments: tuple[Attachment, ...] = ()
     content_hash: str = ""  # sha256 of the normalised body: catches re-sends with a new Message-ID
-
-    @property
-    def is_followup_subject(self) -> bool:
-        s = self.subject.lstrip().lower()
-        return s.startswith(("re:", "fw:", "fwd:"))
 
 
 @dataclass(frozen=True, slots=True)

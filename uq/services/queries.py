@@ -8,9 +8,11 @@ from datetime import datetime
 from typing import Any
 
 from uq.domain import Attachment, AuditEntry, CallAttempt, Case, Deadlines, Decision, OutboxItem
+from uq.mail.pdf_text import is_pdf
 from uq.queue.priority import order_queue
 from uq.services.context import Context
 from uq.services.deadlines import deadlines_for
+from uq.services.pdf_pass import fill_pdf_texts
 from uq.store.repo import RawMessageInfo
 from uq.store.rows import QueueRow
 
@@ -84,6 +86,15 @@ class CaseDetail:
     body_text: str
 
 
+def _attachments_with_text(ctx: Context, case_pk: int) -> list[Attachment]:
+    """The case's attachments, running the PDF pass for it first when a packet has no
+    text yet (sync leaves that to a pass after its batches)."""
+    atts = ctx.store.attachments(case_pk)
+    if any(a.text is None and is_pdf(a) for a in atts) and fill_pdf_texts(ctx, case_pk=case_pk):
+        atts = ctx.store.attachments(case_pk)
+    return atts
+
+
 def case_detail(ctx: Context, case_pk: int) -> CaseDetail:
     store = ctx.store
     case = store.case(case_pk)
@@ -91,12 +102,12 @@ def case_detail(ctx: Context, case_pk: int) -> CaseDetail:
     return CaseDetail(
         case=case,
         deadlines=deadlines_for(ctx, case),
-        attachments=store.attachments(case_pk),
+        attachments=_attachments_with_text(ctx, case_pk),
         thread=store.raw_messages(case_pk=case_pk),
         decisions=store.decisions(case_pk),
         calls=store.calls(case_pk),
         audit=store.audit_entries(case_pk=case_pk),
-        outbox=[o for o in store.outbox() if o.case_pk == case_pk],
+        outbox=store.outbox(case_pk=case_pk),
         body_text=store.body_text(case_pk),
     )
 

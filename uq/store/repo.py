@@ -28,7 +28,6 @@ from uq.domain import (
     Case,
     CaseFields,
     CaseStatus,
-    Clock,
     Deadlines,
     Decision,
     DeclineReason,
@@ -41,6 +40,7 @@ from uq.domain import (
 )
 from uq.errors import StoreError
 from uq.store import db
+from uq.store.mimepart import part_bytes
 from uq.store.rows import QueueRow
 from uq.store.tables import (
     AttachmentRow,
@@ -485,7 +485,7 @@ class Tx:
                 filename=a.filename,
                 content_type=a.content_type,
                 size=a.size,
-                data=a.data,
+                part=a.part,
                 text=a.text,
             )
         )
@@ -912,12 +912,20 @@ class Tx:
                 "filename": a.filename,
                 "content_type": a.content_type,
                 "size": a.size,
-                "data": a.data,
+                "part": a.part,
                 "text": a.text,
             }
             for case_pk, raw_pk, a in items
         ]
         self.s.execute(insert(_ATT_T), rows)
+
+    def set_attachment_texts(self, texts: Sequence[tuple[int, str | None]]) -> None:
+        """(attachment id, extracted text) from the PDF pass; None (unreadable, no text)
+        is stored as "" so the pass does not read that packet again."""
+        if not texts:
+            return
+        q = update(_ATT_T).where(_ATT_T.c.id == bindparam("a_pk")).values(text=bindparam("a_text"))
+        self.s.connection().execute(q, [{"a_pk": pk, "a_text": text or ""} for pk, text in texts])
 
     def _case_row(self, case_pk: int) -> CaseRow:
         row = self.s.get(CaseRow, case_pk)
@@ -1034,7 +1042,37 @@ class Store:
     def attachments(self, case_pk: int, *, with_data: bool = False) -> list[Attachment]:
         with self.read() as s:
             rows = s.exec(select(AttachmentRow).where(AttachmentRow.case_pk == case_pk).order_by(col(AttachmentRow.id)))
-            return [Attachment(r.filename, r.content_type, r.size, r.data if with_data else b"", r.text) for r in rows]
+            atts = [
+                (r.raw_message_pk, Attachment(r.filename, r.content_type, r.size, b"", r.text or None, r.part))
+                for r in rows
+            ]
+            if not with_data:
+                return [a for _, a in atts]
+            raws = self._raws_by_pk(s, {pk for pk, _ in atts})
+        return [replace(a, data=part_bytes(raws.get(pk, b""), a.part)) for pk, a in atts]
+
+    @staticmethod
+    def _raws_by_pk(s: Session, pks: Iterable[int]) -> dict[int, bytes]:
+        out: dict[int, bytes] = {}
+        for part in _chunks(pks):
+            q = select(RawMessageRow.id, RawMessageRow.raw).where(col(RawMessageRow.id).in_(part))
+            out.update((pk, raw) for pk, raw in s.execute(q))
+        return out
+
+    def pdfs_without_text(self, *, limit: int, case_pk: int | None = None) -> list[tuple[int, bytes]]:
+        """(attachment id, bytes) of PDF attachments whose text was not extracted yet,
+        oldest first: the work list of the PDF pass that follows a sync."""
+        q = select(_ATT_T.c.id, _ATT_T.c.raw_message_pk, _ATT_T.c.part).where(
+            _ATT_T.c.text.is_(None),
+            or_(_ATT_T.c.content_type == "application/pdf", func.lower(_ATT_T.c.filename).like("%.pdf")),
+        )
+        if case_pk is not None:
+            q = q.where(_ATT_T.c.case_pk == case_pk)
+        q = q.order_by(_ATT_T.c.id).limit(limit)
+        with self.read() as s:
+            todo = list(s.execute(q))
+            raws = self._raws_by_pk(s, {r.raw_message_pk for r in todo})
+        return [(r.id, part_bytes(raws.get(r.raw_message_pk, b""), r.part)) for r in todo]
 
     def body_text(self, case_pk: int) -> str:
         with self.read() as s:
@@ -1104,9 +1142,11 @@ class Store:
             return [call_from_row(r) for r in rows]
 
     # ---- outbox
-    def outbox(self, *, states: Sequence[OutboxState] = ()) -> list[OutboxItem]:
+    def outbox(self, *, states: Sequence[OutboxState] = (), case_pk: int | None = None) -> list[OutboxItem]:
         with self.read() as s:
             q = select(OutboxRow)
+            if case_pk is not None:
+                q = q.where(col(OutboxRow.case_pk) == case_pk)
             if states:
                 q = q.where(col(OutboxRow.state).in_([x.value for x in states]))
             return [outbox_from_row(r) for r in s.exec(q.order_by(col(OutboxRow.id)))]
@@ -1169,24 +1209,3 @@ class Store:
             all_n = s.exec(select(func.count()).select_from(CaseRow)).one()
             raw_n = s.exec(select(func.count()).select_from(RawMessageRow)).one()
             return {"open": int(open_n), "cases": int(all_n), "messages": int(raw_n)}
-
-    def search_case_pks(self, text: str, limit: int = 50) -> list[int]:
-        like = f"%{text.lower()}%"
-        with self.read() as s:
-            q = (
-                select(CaseRow.id)
-                .where(
-                    or_(
-                        func.lower(CaseRow.case_id).like(like),
-                        func.lower(CaseRow.member_name).like(like),
-                        func.lower(CaseRow.client).like(like),
-                        func.lower(CaseRow.service).like(like),
-                    )
-                )
-                .limit(limit)
-            )
-            return [int(pk) for pk in s.exec(q) if pk is not None]
-
-
-def clock_of(binding: str) -> Clock:
-    return Clock(binding)

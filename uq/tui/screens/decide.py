@@ -88,7 +88,7 @@ def run_external(app: App[Any], argv: list[str]) -> int:
         return subprocess.run(argv, check=False, stdin=quiet, stdout=quiet, stderr=quiet).returncode
 
 
-def outcome_label(outcome: Outcome) -> str:
+def outcome_label(outcome: Outcome | CallOutcome) -> str:
     return outcome.value.replace("_", " ")
 
 
@@ -443,7 +443,7 @@ class CallModal(ModalScreen["CallAttempt | None"]):
 
     def _saved(self, call: CallAttempt) -> None:
         case_id = self.brief.case_id if self.brief else f"#{self.case_pk}"
-        self.app.notify(f"{case_id}: call attempt logged ({outcome_label_call(call.outcome)})")
+        self.app.notify(f"{case_id}: call attempt logged ({outcome_label(call.outcome)})")
         self.app.post_message(CaseChanged(self.case_pk))
         self.dismiss(call)
 
@@ -451,6 +451,3 @@ class CallModal(ModalScreen["CallAttempt | None"]):
         if not self.busy:
             self.dismiss(None)
 
-
-def outcome_label_call(outcome: CallOutcome) -> str:
-    return outcome.value.replace("_", " ")
