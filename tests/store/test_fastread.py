@@ -29,6 +29,8 @@ def _seed(url: str, n: int) -> Store:
             tx.set_deadlines(case.id, Deadlines(due, due, None, due, Clock.REVIEWER, 0, SlaState.OK, NOW))
             if i % 4 == 0:
                 tx.set_status(case.id, CaseStatus.DECIDED)
+            elif i == 7:  # a tolled clock: shown as paused, not counting down
+                tx.set_status(case.id, CaseStatus.CALL_NEEDED, paused_since=NOW)
     return store
 
 
@@ -38,6 +40,7 @@ def test_same_rows_same_order_as_the_repository(tmp_path: Path) -> None:
     full = store.queue_rows()
     assert len(full) == 45
     assert quick_queue_rows(url, limit=500) == full
+    assert [r.case_id for r in full if r.paused] == ["F-7"]
     assert quick_queue_rows(url, limit=10) == full[:10]
 
 

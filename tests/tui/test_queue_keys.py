@@ -207,8 +207,13 @@ def test_decision_keys_push_the_modals_for_the_highlighted_case(make_app: Any) -
         ql = app.queue_screen.queue_list
         await pilot.press("j")
         pk = ql.current_pk
-        for key, outcome in (("a", Outcome.APPROVE), ("d", Outcome.DENY), ("p", Outcome.PARTIAL),
-                             ("c", Outcome.CALL_NEEDED), ("x", Outcome.DECLINE)):
+        for key, outcome in (
+            ("a", Outcome.APPROVE),
+            ("d", Outcome.DENY),
+            ("p", Outcome.PARTIAL),
+            ("c", Outcome.CALL_NEEDED),
+            ("x", Outcome.DECLINE),
+        ):
             await pilot.press(key)
             await wait_for(pilot, lambda: isinstance(app.screen, DecisionModal))
             assert (app.screen.case_pk, app.screen.outcome) == (pk, outcome)  # type: ignore[attr-defined]
@@ -234,8 +239,13 @@ def test_after_a_decision_the_cursor_moves_to_the_next_case_and_u_undoes(make_ap
         decided = ql.current_pk
         following = ql.rows[2].pk
         assert decided is not None and app.ctx is not None
-        review.decide(app.ctx, decided, Outcome.APPROVE, guideline="MCG A-0317 (27th ed.)",
-                      rationale="Conservative therapy documented for eight weeks; criteria met.")
+        review.decide(
+            app.ctx,
+            decided,
+            Outcome.APPROVE,
+            guideline="MCG A-0317 (27th ed.)",
+            rationale="Conservative therapy documented for eight weeks; criteria met.",
+        )
         app.post_message(CaseChanged(decided))
         await wait_for(pilot, lambda: decided not in [r.pk for r in ql.rows])
         assert ql.current_pk == following
@@ -288,3 +298,39 @@ def test_unknown_view_and_theme_are_config_errors() -> None:
         UqApp(Config(ui=UiConfig(views={"2": "urgnet"})), opener=lambda: None)  # type: ignore[arg-type,return-value]
     with pytest.raises(ConfigError, match="unknown theme 'nope'"):
         UqApp(Config(ui=UiConfig(theme="nope")), opener=lambda: None)  # type: ignore[arg-type,return-value]
+
+
+def test_a_paused_clock_shows_paused_and_is_never_breached() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from uq.domain import SlaState
+    from uq.store.rows import QueueRow
+    from uq.tui.rows import from_queue_row
+
+    now = datetime(2026, 11, 29, 13, 30, tzinfo=UTC)
+    base = QueueRow(
+        1,
+        "P-1",
+        "call_needed",
+        now - timedelta(hours=1),
+        now - timedelta(hours=3),
+        "regulatory",
+        "standard",
+        "prospective",
+        "Plan",
+        "svc",
+        "deny",
+        "A B",
+        0,
+        False,
+        now,
+        "n@x",
+    )
+    running = from_queue_row(base, warning_fraction=0.25, warning_minutes=30)
+    paused = from_queue_row(
+        QueueRow(*[getattr(base, f) for f in base.__slots__][:16], paused=True),
+        warning_fraction=0.25,
+        warning_minutes=30,
+    )
+    assert running.state(now, 0.25, 30)[1] is SlaState.BREACHED
+    assert paused.state(now, 0.25, 30)[1] is SlaState.OK

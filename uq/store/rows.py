@@ -8,6 +8,7 @@ from datetime import datetime
 QUEUE_COLUMNS = (
     "id", "case_id", "status", "due_at", "window_start", "binding", "urgency", "review_type", "client",
     "service", "nurse_recommendation", "member_name", "update_count", "problems", "arrived_at", "sender",
+    "paused_since",
 )
 
 
@@ -31,3 +32,4 @@ class QueueRow:
     has_problems: bool
     arrived_at: datetime
     sender: str
+    paused: bool = False  # a tolled clock (pause_on_call_needed): the stored due_at is not counting down

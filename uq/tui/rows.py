@@ -49,6 +49,8 @@ class QueueRow(Protocol):
     def has_problems(self) -> bool: ...
     @property
     def arrived_at(self) -> datetime: ...
+    @property
+    def paused(self) -> bool: ...
 
 
 FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
@@ -109,6 +111,7 @@ class DisplayRow:
     problems: bool
     arrived_at: datetime
     haystack: str  # lower-case case ID, member, client, service: what `/` searches
+    paused: bool = False  # clock tolled while a call is needed: no countdown, never breached
 
     @property
     def urgent(self) -> bool:
@@ -119,7 +122,7 @@ class DisplayRow:
         return ("U" if self.updated else " ") + ("!" if self.problems else " ") + ("C" if self.call_needed else " ")
 
     def state(self, now: datetime, warning_fraction: float, warning_minutes: int) -> tuple[int, SlaState]:
-        if self.due_at is None:
+        if self.due_at is None or self.paused:
             return 10**9, SlaState.OK
         return sla_state(
             self.due_at,
@@ -185,6 +188,7 @@ def from_queue_row(r: QueueRow, *, warning_fraction: float, warning_minutes: int
         problems=r.has_problems,
         arrived_at=r.arrived_at,
         haystack="\n".join((r.case_id, r.member_name or "", client, service)).lower(),
+        paused=r.paused,
     )
 
 

@@ -190,9 +190,11 @@ class QueueScreen(Screen[None]):
         self.all_rows = message.rows
         self._view_cache = None
         self.loaded = True
-        self._dues = sorted(r.due_at for r in self.all_rows if r.due_at is not None)
+        self._dues = sorted(r.due_at for r in self.all_rows if r.due_at is not None and not r.paused)
         since = self._warn_checked or now
-        self._warn_heap = [(r.warning_at, r.pk) for r in self.all_rows if r.warning_at and r.warning_at > since]
+        self._warn_heap = [
+            (r.warning_at, r.pk) for r in self.all_rows if r.warning_at and r.warning_at > since and not r.paused
+        ]
         heapq.heapify(self._warn_heap)
         self._warn_checked = now
         self.queue_list.empty_text = "No open cases. New mail appears here by itself."
