@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from uq.config import parse_config
-from uq.domain import CaseFields, Outcome, OutboxState
+from uq.domain import CaseFields, OutboxState, Outcome
 from uq.errors import GuardrailError
 from uq.queue.clock import FixedClock
 from uq.services import outbox, review
