@@ -20,7 +20,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import ROOT, log, stats  # noqa: E402
+from bench.common import ROOT, log, stats
 
 HERE = ROOT / "bench"
 TARGETS = {

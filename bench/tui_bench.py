@@ -53,7 +53,7 @@ def new_mail_to_screen(dv: Dovecot, root: Path, db: Path, mails: int = 20) -> di
                 ql = screen.queue_list
                 t0 = time.perf_counter()
                 await asyncio.to_thread(dv.append, raw)
-                ok = await _until(lambda: any(r.case_id == case_id for r in ql.rows), 15)
+                ok = await _until(lambda cid=case_id, lst=ql: any(r.case_id == cid for r in lst.rows), 15)
                 if not ok:
                     raise RuntimeError(f"{case_id} never reached the queue")
                 await pilot.pause()  # the repaint the new rows asked for
