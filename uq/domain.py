@@ -95,6 +95,17 @@ class OutboxState(StrEnum):
     UNDONE = "undone"
 
 
+def member_initials(name: str | None) -> str:
+    """Minimum necessary PHI: "Jane Q. Doe" and "Doe, Jane Q." both give "J.D."."""
+    name = name or ""
+    last_first = "," in name
+    parts = [p for p in name.replace(",", " ").split() if p[:1].isalpha()]
+    if not parts:
+        return ""
+    first, last = (parts[1], parts[0]) if last_first and len(parts) > 1 else (parts[0], parts[-1])
+    return f"{first[0].upper()}.{last[0].upper()}." if len(parts) > 1 else f"{first[0].upper()}."
+
+
 @dataclass(frozen=True, slots=True)
 class Attachment:
     filename: str
@@ -186,14 +197,7 @@ class Case:
 
     @property
     def member_initials(self) -> str:
-        """Minimum necessary PHI: "Jane Q. Doe" and "Doe, Jane Q." both give "J.D."."""
-        name = self.fields.member_name or ""
-        last_first = "," in name
-        parts = [p for p in name.replace(",", " ").split() if p[:1].isalpha()]
-        if not parts:
-            return ""
-        first, last = (parts[1], parts[0]) if last_first and len(parts) > 1 else (parts[0], parts[-1])
-        return f"{first[0].upper()}.{last[0].upper()}." if len(parts) > 1 else f"{first[0].upper()}."
+        return member_initials(self.fields.member_name)
 
 
 @dataclass(frozen=True, slots=True)

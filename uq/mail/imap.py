@@ -33,7 +33,6 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from types import TracebackType
 from typing import Any, NoReturn
 
@@ -43,6 +42,7 @@ from imapclient.imapclient import SENT
 
 from uq.config import Config, is_loopback
 from uq.errors import ConfigError, ConnectionFailed, CredentialError, UqError
+from uq.mail.tls import ssl_context
 from uq.secrets import oauth2_token, secret_for
 
 INGESTED_KEYWORD = "$uq-ingested"
@@ -63,19 +63,6 @@ class FolderState:
     uidvalidity: int
     uidnext: int
     exists: int
-
-
-def ssl_context(ca_file: str) -> ssl.SSLContext:
-    """System trust plus, when given, the configured CA (a private or corporate CA)."""
-    ctx = ssl.create_default_context()
-    if ca_file:
-        try:
-            ctx.load_verify_locations(cafile=str(Path(ca_file).expanduser()))
-        except (OSError, ssl.SSLError) as exc:
-            raise ConfigError(
-                f"ca_file {ca_file}: cannot load it as a CA certificate ({exc})"
-            ) from None
-    return ctx
 
 
 class ImapSession:

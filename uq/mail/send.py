@@ -25,10 +25,10 @@ import smtplib
 import socket
 import ssl
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 
 from uq.config import Config, is_loopback
 from uq.errors import ConfigError, ConnectionFailed, CredentialError, SendError
+from uq.mail.tls import ssl_context
 from uq.secrets import oauth2_token, secret_for
 
 
@@ -39,17 +39,6 @@ class TransientSendError(SendError, ConnectionFailed):
 class PermanentSendError(SendError):
     """The server refused this message for good: retrying will not help."""
 
-
-def _ssl_context(ca_file: str) -> ssl.SSLContext:
-    ctx = ssl.create_default_context()
-    if ca_file:
-        try:
-            ctx.load_verify_locations(cafile=str(Path(ca_file).expanduser()))
-        except (OSError, ssl.SSLError) as exc:
-            raise ConfigError(
-                f"ca_file {ca_file}: cannot load it as a CA certificate ({exc})"
-            ) from None
-    return ctx
 
 
 def _reply(code: int, text: bytes | str) -> str:
@@ -79,7 +68,7 @@ class _Smtp:
                 if s.auth == "xoauth2"
                 else secret_for("smtp", self.cfg)
             )
-        ctx = _ssl_context(s.ca_file)
+        ctx = ssl_context(s.ca_file)
         conn: smtplib.SMTP | None = None
         try:
             if s.security == "ssl":

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from uq.domain import SlaState
+from uq.domain import SlaState, member_initials
 from uq.queue.priority import URGENCY_RANK
 from uq.queue.sla import sla_state
 
@@ -82,15 +82,7 @@ _URG = {"urgent": "URG", "standard": "std", "unknown": "?"}
 _URGENCY_RANK = {u.value: rank for u, rank in URGENCY_RANK.items()}  # the queue's own order
 
 
-def initials(name: str | None) -> str:
-    """Same rule as Case.member_initials ("Doe, Jane Q." → "J.D."): minimum necessary PHI."""
-    name = name or ""
-    last_first = "," in name
-    parts = [p for p in name.replace(",", " ").split() if p[:1].isalpha()]
-    if not parts:
-        return ""
-    first, last = (parts[1], parts[0]) if last_first and len(parts) > 1 else (parts[0], parts[-1])
-    return f"{first[0].upper()}.{last[0].upper()}." if len(parts) > 1 else f"{first[0].upper()}."
+initials = member_initials  # the list shows initials only: minimum necessary PHI
 
 
 @dataclass(frozen=True, slots=True)
