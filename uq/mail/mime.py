@@ -149,11 +149,11 @@ def load(raw: bytes, *, fast: bool = True) -> Message:
 def split_parts(msg: Message, *, fast: bool = True) -> Mime:
     """fast=False: stdlib body decoding and eager HTML conversion, as before the fast path."""
     out = Mime(msg)
-    _walk(msg, out, 0, fast)
+    _walk(msg, out, 0, fast, "")
     return out
 
 
-def _walk(part: Message, out: Mime, depth: int, fast: bool) -> None:
+def _walk(part: Message, out: Mime, depth: int, fast: bool, path: str) -> None:
     if depth > 20:
         raise Unparseable("broken MIME: parts nested too deep")
     for defect in part.defects:
@@ -163,13 +163,13 @@ def _walk(part: Message, out: Mime, depth: int, fast: bool) -> None:
     ctype = part.get_content_type()
     if part.is_multipart():
         if ctype == "message/rfc822":
-            out.attachments.append(_attachment(part, len(out.attachments), fast))
+            out.attachments.append(_attachment(part, len(out.attachments), fast, path))
             return
         payload = part.get_payload()
         if isinstance(payload, list):
-            for sub in payload:
+            for n, sub in enumerate(payload, 1):
                 if isinstance(sub, Message):
-                    _walk(sub, out, depth + 1, fast)
+                    _walk(sub, out, depth + 1, fast, f"{path}.{n}" if path else str(n))
         return
     disposition_value = part.get("Content-Disposition")
     disposition = (disposition_value or "").split(";")[0].strip().lower()
@@ -189,7 +189,7 @@ def _walk(part: Message, out: Mime, depth: int, fast: bool) -> None:
         return
     if is_body:
         return  # a second alternative of the same kind: nothing the first did not say
-    out.attachments.append(_attachment(part, len(out.attachments), fast))
+    out.attachments.append(_attachment(part, len(out.attachments), fast, path))
 
 
 def _filename(part: Message, disposition: object) -> str | None:
@@ -262,7 +262,7 @@ def _text_of(part: Message, fast: bool) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def _attachment(part: Message, index: int, fast: bool) -> Attachment:
+def _attachment(part: Message, index: int, fast: bool, path: str) -> Attachment:
     ctype = part.get_content_type()
     name = ""
     try:
@@ -283,4 +283,4 @@ def _attachment(part: Message, index: int, fast: bool) -> Attachment:
     if not name:
         ext = {"application/pdf": ".pdf", "text/plain": ".txt", "text/html": ".html"}.get(ctype, "")
         name = f"attachment-{index + 1}{ext}"
-    return Attachment(filename=name, content_type=ctype, size=len(data), data=data)
+    return Attachment(filename=name, content_type=ctype, size=len(data), data=data, part=path)

@@ -10,17 +10,24 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import multiprocessing
 import threading
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
+from uq.config import ParseConfig
 from uq.domain import Attachment, Case, CaseStatus, MessageKind, ParsedEmail, Urgency
 from uq.errors import ConnectionFailed, CredentialError, UqError
 from uq.mail.imap import FetchedMessage, ImapSession
 from uq.mail.parse import parse_email
 from uq.services import deadlines
 from uq.services.context import Context
+from uq.services.pdf_pass import fill_pdf_texts
 from uq.store.repo import NewRaw, Tx, merge_followup_fields
 
 log = logging.getLogger("uq.sync")
@@ -384,9 +391,21 @@ def sync_once(
     ctx: Context,
     session: ImapSession | None = None,
     on_batch: Callable[[SyncSummary], None] | None = None,
+    *,
+    pdf_pass: bool = True,
+    parse_process: bool | None = None,
 ) -> SyncSummary:
     """One pass over the folder: everything after the stored cursor. A UIDVALIDITY the
-    store has not seen restarts from UID 0, and the dedupe makes that safe."""
+    store has not seen restarts from UID 0, and the dedupe makes that safe.
+
+    Messages are parsed without PDF text (unless the body lacks a core field); with
+    pdf_pass the text of the new PDFs is extracted after the batches, in small
+    transactions (the cases are already in the queue by then).
+
+    With many messages to pull (or parse_process=True) parsing runs in a child process
+    while this one fetches the next chunk and stores the previous batch: the two cores
+    overlap. Each FETCH batch is still stored in one transaction with its cursor advance
+    and marked on the server only after that commit."""
     own = session is None
     sess = session or ImapSession(ctx.config)
     if own:
@@ -404,18 +423,112 @@ def sync_once(
                     action="uidvalidity_changed",
                     detail=f"{mailbox}: now {state.uidvalidity}; full re-scan",
                 )
-        total = SyncSummary()
-        for batch in sess.fetch_new(cursor or 0, ctx.config.imap.batch_size):
-            summary, to_mark = ingest_batch(ctx, mailbox, state.uidvalidity, batch, rescan=rescan)
-            if to_mark and ctx.config.imap.after_ingest != "none":
-                sess.mark_ingested(to_mark)
-            total.add(summary)
-            if on_batch is not None and summary.total:
-                on_batch(summary)
-        return total
+        uids = sess.uids_after(cursor or 0)
+        use_pool = parse_process if parse_process is not None else len(uids) >= PARSE_PROCESS_MIN
+        pipe = _Pipeline(ctx, sess, mailbox, state.uidvalidity, rescan, on_batch, use_pool)
+        try:
+            pipe.run(uids)
+        finally:
+            pipe.close()
+        if pdf_pass:
+            fill_pdf_texts(ctx)
+        return pipe.total
     finally:
         if own:
             sess.close()
+
+
+PARSE_PROCESS_MIN = 300  # fewer messages than this: a child process costs more than it saves
+FETCH_CHUNK = 100  # a FETCH batch is pulled in chunks of this size, each parsed as it arrives
+
+
+def parse_many(raws: list[bytes], tz: ZoneInfo, cfg: ParseConfig) -> list[ParsedEmail]:
+    """The parse of a fetched chunk, as the child process runs it. Attachment bytes are
+    dropped: the store keeps only the raw message, and sending them back costs a copy."""
+    out = []
+    for raw in raws:
+        p = parse_email(raw, tz=tz, parse=cfg, extract_pdf_text=False)
+        if p.attachments:
+            p = replace(p, attachments=tuple(replace(a, data=b"") for a in p.attachments))
+        out.append(p)
+    return out
+
+
+def _parse_pool() -> ProcessPoolExecutor:
+    # forkserver, not fork: the TUI runs sync in a thread, and forking a threaded process
+    # can copy a held lock. The server preloads the parser, so the worker starts warm.
+    mp = multiprocessing.get_context("forkserver")
+    mp.set_forkserver_preload(["uq.mail.parse"])
+    return ProcessPoolExecutor(max_workers=1, mp_context=mp)
+
+
+class _Pipeline:
+    """fetch chunk → submit its parse → store the batches completed before it → mark."""
+
+    def __init__(
+        self,
+        ctx: Context,
+        sess: ImapSession,
+        mailbox: str,
+        uidvalidity: int,
+        rescan: bool,
+        on_batch: Callable[[SyncSummary], None] | None,
+        use_pool: bool,
+    ) -> None:
+        self.ctx, self.sess, self.mailbox, self.uidvalidity = ctx, sess, mailbox, uidvalidity
+        self.rescan, self.on_batch = rescan, on_batch
+        self.pool = _parse_pool() if use_pool else None
+        self.total = SyncSummary()
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def _parse(self, msgs: list[FetchedMessage]) -> Future[list[ParsedEmail]]:
+        raws = [m.raw for m in msgs]
+        if self.pool is not None:
+            try:
+                return self.pool.submit(parse_many, raws, self.ctx.tz, self.ctx.config.parse)
+            except BrokenProcessPool:
+                self.pool = None
+        done: Future[list[ParsedEmail]] = Future()
+        done.set_result(parse_many(raws, self.ctx.tz, self.ctx.config.parse))
+        return done
+
+    def _result(self, msgs: list[FetchedMessage], fut: Future[list[ParsedEmail]]) -> list[ParsedEmail]:
+        try:
+            return fut.result()
+        except BrokenProcessPool:  # the child died (killed, out of memory): parse here
+            log.info("parse process lost; parsing in-process")
+            self.pool = None
+            return parse_many([m.raw for m in msgs], self.ctx.tz, self.ctx.config.parse)
+
+    def run(self, uids: list[int]) -> None:
+        size = max(1, self.ctx.config.imap.batch_size)
+        ready: deque[list[tuple[list[FetchedMessage], Future[list[ParsedEmail]]]]] = deque()
+        for start in range(0, len(uids), size):
+            batch_uids = uids[start : start + size]
+            cur: list[tuple[list[FetchedMessage], Future[list[ParsedEmail]]]] = []
+            for c in range(0, len(batch_uids), FETCH_CHUNK):
+                msgs = self.sess.fetch(batch_uids[c : c + FETCH_CHUNK])
+                if msgs:
+                    cur.append((msgs, self._parse(msgs)))
+                while ready:  # the child parses this chunk while the last batch is stored
+                    self._store(ready.popleft())
+            if cur:
+                ready.append(cur)
+        while ready:
+            self._store(ready.popleft())
+
+    def _store(self, chunks: list[tuple[list[FetchedMessage], Future[list[ParsedEmail]]]]) -> None:
+        msgs = [m for ms, _ in chunks for m in ms]
+        parsed = [p for ms, fut in chunks for p in self._result(ms, fut)]
+        summary, to_mark = store_batch(self.ctx, self.mailbox, self.uidvalidity, msgs, parsed, rescan=self.rescan)
+        if to_mark and self.ctx.config.imap.after_ingest != "none":
+            self.sess.mark_ingested(to_mark)
+        self.total.add(summary)
+        if self.on_batch is not None and summary.total:
+            self.on_batch(summary)
 
 
 SyncState = str  # "connecting" | "live" | "polling" | "offline" | "stopped"

@@ -1028,6 +1028,7 @@ class Store:
             CaseRow.id, CaseRow.case_id, CaseRow.status, CaseRow.due_at, CaseRow.window_start, CaseRow.binding,
             CaseRow.urgency, CaseRow.review_type, CaseRow.client, CaseRow.service, CaseRow.nurse_recommendation,
             CaseRow.member_name, CaseRow.update_count, has_problems, CaseRow.arrived_at, CaseRow.sender,
+            col(CaseRow.paused_since).is_not(None),
         )
         q = select(*cols)  # type: ignore[call-overload]
         if open_only:

@@ -139,7 +139,10 @@ class AttachmentRow(SQLModel, table=True):
     filename: str
     content_type: str
     size: int
-    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    # The bytes are not stored again: they are decoded from the raw message at `part`
+    # (uq.store.mimepart). text: NULL = a PDF not read yet (the PDF pass fills it), "" =
+    # read, no text.
+    part: str = ""
     text: str | None = _text()
 
 

@@ -1,0 +1,31 @@
+"""The PDF pass: text of PDF packets, extracted after the sync that stored them.
+
+Sync parses with extract_pdf_text=False (pypdf costs more than the rest of a message's
+parse), so a stored PDF starts without text. This pass fills it in small transactions; it
+runs after each sync pass, and any reader that finds a PDF without text (`uq show`, the
+case screen) runs it for that case first.
+"""
+
+from __future__ import annotations
+
+from uq.mail.pdf_text import pdf_text
+from uq.services.context import Context
+
+BATCH = 16
+
+
+def fill_pdf_texts(ctx: Context, *, case_pk: int | None = None, limit: int | None = None) -> int:
+    """Extract and store the text of PDFs that have none yet (all of them, or one case's,
+    at most `limit`); returns how many were read. Each small batch commits on its own, so
+    a long pass never holds the write lock for long and an interruption loses little."""
+    done = 0
+    while limit is None or done < limit:
+        size = BATCH if limit is None else min(BATCH, limit - done)
+        todo = ctx.store.pdfs_without_text(limit=size, case_pk=case_pk)
+        if not todo:
+            break
+        texts = [(pk, pdf_text(data) if data else None) for pk, data in todo]
+        with ctx.store.tx() as tx:
+            tx.set_attachment_texts(texts)
+        done += len(todo)
+    return done
