@@ -161,3 +161,22 @@ def test_attachment_file_writes_the_decoded_bytes(ctx: Context) -> None:
     path = case_files.attachment_file(ctx, case.id, 0)
     assert path.read_bytes() == parse_email(raw, tz=TZ).attachments[0].data
     assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_part_data_of_the_mail_parser_equals_the_stores_decode() -> None:
+    from uq.mail.mime import part_data
+
+    for raw in RAWS:
+        for att in parse_email(raw, tz=TZ).attachments:
+            assert part_data(raw, att.part) == att.data == part_bytes(raw, att.part)
+    assert part_data(b"", "1") == b""
+
+
+def test_parse_many_drops_attachment_bytes_but_keeps_the_hash_and_part() -> None:
+    raw = next(r for r in RAWS if parse_email(r, tz=TZ).attachments)
+    (got,) = sync.parse_many([raw], TZ, Config().parse)
+    full = parse_email(raw, tz=TZ, extract_pdf_text=False)
+    assert got.content_hash == full.content_hash
+    assert [(a.filename, a.part, a.size, a.data) for a in got.attachments] == [
+        (a.filename, a.part, a.size, b"") for a in full.attachments
+    ]

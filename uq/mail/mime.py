@@ -192,6 +192,26 @@ def _walk(part: Message, out: Mime, depth: int, fast: bool, path: str) -> None:
     out.attachments.append(_attachment(part, len(out.attachments), fast, path))
 
 
+def part_data(raw: bytes, part: str) -> bytes:
+    """The decoded bytes of the part at `part` (Attachment.part) of `raw`; b"" when the
+    message has no such part. The same bytes parse_email gave that attachment."""
+    try:
+        msg: Message | str = load(raw)
+    except Unparseable:
+        return b""
+    for step in part.split(".") if part else ():
+        payload = msg.get_payload() if isinstance(msg, Message) else None
+        n = int(step) - 1
+        if not isinstance(payload, list) or not 0 <= n < len(payload):
+            return b""
+        msg = payload[n]
+    if not isinstance(msg, Message):
+        return b""
+    if msg.get_content_type() == "message/rfc822":
+        return _attachment(msg, 0, True, part).data
+    return payload_bytes(msg)[0]
+
+
 def _filename(part: Message, disposition: object) -> str | None:
     """get_filename(), skipped when neither header can hold a `filename`/`name` parameter
     (the param parse is a fifth of a text part's walk)."""

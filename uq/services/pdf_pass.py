@@ -8,13 +8,18 @@ case screen) runs it for that case first.
 
 from __future__ import annotations
 
+from concurrent.futures import Executor, Future
+
+from uq.mail.mime import part_data
 from uq.mail.pdf_text import pdf_text
 from uq.services.context import Context
 
-BATCH = 16
+BATCH = 32
 
 
-def fill_pdf_texts(ctx: Context, *, case_pk: int | None = None, limit: int | None = None) -> int:
+def fill_pdf_texts(
+    ctx: Context, *, case_pk: int | None = None, limit: int | None = None, pool: Executor | None = None
+) -> int:
     """Extract and store the text of PDFs that have none yet (all of them, or one case's,
     at most `limit`); returns how many were read. Each small batch commits on its own, so
     a long pass never holds the write lock for long and an interruption loses little."""
@@ -24,8 +29,24 @@ def fill_pdf_texts(ctx: Context, *, case_pk: int | None = None, limit: int | Non
         todo = ctx.store.pdfs_without_text(limit=size, case_pk=case_pk)
         if not todo:
             break
-        texts = [(pk, pdf_text(data) if data else None) for pk, data in todo]
+        half = len(todo) // 2 if pool is not None else 0
+        # with a pool (sync's parse process), it reads one half while this process reads the other
+        futs = [(pk, pool.submit(text_of, raw, part)) for pk, raw, part in todo[:half]] if pool else []
+        texts = [(pk, text_of(raw, part)) for pk, raw, part in todo[half:]]
+        texts += [(pk, _result(f, todo[i][1], todo[i][2])) for i, (pk, f) in enumerate(futs)]
         with ctx.store.tx() as tx:
             tx.set_attachment_texts(texts)
         done += len(todo)
     return done
+
+
+def text_of(raw: bytes, part: str) -> str | None:
+    data = part_data(raw, part)
+    return pdf_text(data) if data else None
+
+
+def _result(fut: Future[str | None], raw: bytes, part: str) -> str | None:
+    try:
+        return fut.result()
+    except Exception:  # the pool broke (its process was killed): read it here
+        return text_of(raw, part)

@@ -393,7 +393,7 @@ def sync_once(
     on_batch: Callable[[SyncSummary], None] | None = None,
     *,
     pdf_pass: bool = True,
-    parse_process: bool | None = None,
+    parse_process: bool = False,
 ) -> SyncSummary:
     """One pass over the folder: everything after the stored cursor. A UIDVALIDITY the
     store has not seen restarts from UID 0, and the dedupe makes that safe.
@@ -402,9 +402,10 @@ def sync_once(
     pdf_pass the text of the new PDFs is extracted after the batches, in small
     transactions (the cases are already in the queue by then).
 
-    With many messages to pull (or parse_process=True) parsing runs in a child process
-    while this one fetches the next chunk and stores the previous batch: the two cores
-    overlap. Each FETCH batch is still stored in one transaction with its cursor advance
+    With parse_process and many messages to pull, parsing runs in a child process while
+    this one fetches the next chunk and stores the previous batch. Off by default: on
+    this 2-core machine, with Dovecot on one core, it measured slower (197 vs 252 msg/s
+    for 1,000 messages; bench/sync_ab.py). Each FETCH batch is still stored in one transaction with its cursor advance
     and marked on the server only after that commit."""
     own = session is None
     sess = session or ImapSession(ctx.config)
@@ -424,21 +425,21 @@ def sync_once(
                     detail=f"{mailbox}: now {state.uidvalidity}; full re-scan",
                 )
         uids = sess.uids_after(cursor or 0)
-        use_pool = parse_process if parse_process is not None else len(uids) >= PARSE_PROCESS_MIN
+        use_pool = parse_process and len(uids) >= PARSE_PROCESS_MIN
         pipe = _Pipeline(ctx, sess, mailbox, state.uidvalidity, rescan, on_batch, use_pool)
         try:
             pipe.run(uids)
+            if pdf_pass:
+                fill_pdf_texts(ctx, pool=pipe.pool)
         finally:
             pipe.close()
-        if pdf_pass:
-            fill_pdf_texts(ctx)
         return pipe.total
     finally:
         if own:
             sess.close()
 
 
-PARSE_PROCESS_MIN = 300  # fewer messages than this: a child process costs more than it saves
+PARSE_PROCESS_MIN = 300  # fewer messages than this: a child process never pays for itself
 FETCH_CHUNK = 100  # a FETCH batch is pulled in chunks of this size, each parsed as it arrives
 
 

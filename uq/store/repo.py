@@ -1060,9 +1060,10 @@ class Store:
             out.update((pk, raw) for pk, raw in s.execute(q))
         return out
 
-    def pdfs_without_text(self, *, limit: int, case_pk: int | None = None) -> list[tuple[int, bytes]]:
-        """(attachment id, bytes) of PDF attachments whose text was not extracted yet,
-        oldest first: the work list of the PDF pass that follows a sync."""
+    def pdfs_without_text(self, *, limit: int, case_pk: int | None = None) -> list[tuple[int, bytes, str]]:
+        """(attachment id, raw message, part) of PDF attachments whose text was not
+        extracted yet, oldest first: the work list of the PDF pass that follows a sync
+        (which decodes the part with the mail parser's fast walker)."""
         q = select(_ATT_T.c.id, _ATT_T.c.raw_message_pk, _ATT_T.c.part).where(
             _ATT_T.c.text.is_(None),
             or_(_ATT_T.c.content_type == "application/pdf", func.lower(_ATT_T.c.filename).like("%.pdf")),
@@ -1073,7 +1074,7 @@ class Store:
         with self.read() as s:
             todo = list(s.execute(q))
             raws = self._raws_by_pk(s, {r.raw_message_pk for r in todo})
-        return [(r.id, part_bytes(raws.get(r.raw_message_pk, b""), r.part)) for r in todo]
+        return [(r.id, raws.get(r.raw_message_pk, b""), r.part) for r in todo]
 
     def body_text(self, case_pk: int) -> str:
         with self.read() as s:
