@@ -167,6 +167,7 @@ def test_server_without_idle_is_polled(dovecot_no_idle: Dovecot, uq_home: Any, t
         dovecot_no_idle.append(case_email(9))
         assert wait_until(lambda: ctx.store.counts()["cases"] == 1, timeout=12), "a poll picks the case up"
         assert time.monotonic() - t0 <= 5 + 4.0  # one poll interval, with slack for a loaded machine
+        assert wait_until(lambda: bool(batches), timeout=5)  # reported after the server marking
         assert [b.ingested for b in batches] == [1]
     finally:
         stop.set()
