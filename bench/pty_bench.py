@@ -110,6 +110,9 @@ def idle(db: Path, root: Path, seconds: float) -> dict[str, Any]:
     app.spawn()
     try:
         app.wait_for(b"UM-2026-", timeout=120)
+        # the first rows come from the start-up fast path; wait for the full queue load
+        # (the title switches from "loading the queue…" to "N open · view …")
+        app.wait_for("open · view".encode(), timeout=180)
         app.drain(2.0)  # let the load settle
         c0, t0 = cpu_seconds(app.pid), time.perf_counter()
         app.drain(seconds)
