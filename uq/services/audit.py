@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from uq.services.context import Context
-from uq.store.repo import audit_hash
+from uq.store.convert import audit_hash
 
 
 def verify(ctx: Context) -> tuple[bool, str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from uq.domain import Case, Deadlines
 from uq.queue.sla import compute_deadlines
 from uq.services.context import Context
-from uq.store.repo import Tx
+from uq.store.tx import Tx
 
 
 def deadlines_for(ctx: Context, case: Case) -> Deadlines:

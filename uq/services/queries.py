@@ -13,7 +13,7 @@ from uq.queue.priority import order_queue
 from uq.services.context import Context
 from uq.services.deadlines import deadlines_for
 from uq.services.pdf_pass import fill_pdf_texts
-from uq.store.repo import RawMessageInfo
+from uq.store.convert import RawMessageInfo
 from uq.store.rows import QueueRow
 
 

@@ -29,7 +29,7 @@ from uq.queue.sla import policy_for
 from uq.services import deadlines
 from uq.services.context import Context
 from uq.services.guardrails import agreement, check_decision
-from uq.store.repo import Tx
+from uq.store.tx import Tx
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,8 @@ from uq.mail.parse import parse_email
 from uq.services import deadlines
 from uq.services.context import Context
 from uq.services.pdf_pass import fill_pdf_texts
-from uq.store.repo import NewRaw, Tx, merge_followup_fields
+from uq.store.convert import NewRaw, merge_followup_fields
+from uq.store.tx import Tx
 
 log = logging.getLogger("uq.sync")
 

@@ -1,0 +1,305 @@
+"""Rows to domain objects and back, and the small records the batch writes use.
+
+Kept apart from the queries so the conversions (the store's edge) read in one place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, fields, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.engine import Row
+
+from uq.domain import (
+    AuditEntry,
+    CallAttempt,
+    CallOutcome,
+    Case,
+    CaseFields,
+    CaseStatus,
+    Deadlines,
+    Decision,
+    DeclineReason,
+    NurseRecommendation,
+    OutboxItem,
+    OutboxState,
+    Outcome,
+    ReviewType,
+    Urgency,
+)
+from uq.store import db
+from uq.store.tables import (
+    AttachmentRow,
+    AuditRow,
+    CallAttemptRow,
+    CaseRow,
+    DecisionRow,
+    MetaRow,
+    OutboxRow,
+    RawMessageRow,
+)
+
+URGENCY_RANK = {"urgent": 0, "standard": 1, "unknown": 2}
+_FIELD_COLUMN = {"case_id": "f_case_id", "due_at": "explicit_due_at"}
+_CASE_FIELD_NAMES = [f.name for f in fields(CaseFields)]
+
+
+# ---------------------------------------------------------------- conversions
+
+
+def _fields_from_row(r: CaseRow | Row[Any]) -> CaseFields:
+    values: dict[str, Any] = {n: getattr(r, _FIELD_COLUMN.get(n, n)) for n in _CASE_FIELD_NAMES}
+    values["review_type"] = ReviewType(values["review_type"])
+    values["urgency"] = Urgency(values["urgency"])
+    values["nurse_recommendation"] = NurseRecommendation(values["nurse_recommendation"])
+    return CaseFields(**values)
+
+
+def _lines(text: str | None) -> tuple[str, ...]:
+    return tuple(x for x in (text or "").split("\n") if x)
+
+
+def case_from_row(r: CaseRow | Row[Any]) -> Case:
+    """From an ORM row or a Core row of case_row's columns (body_text not needed)."""
+    assert r.id is not None
+    return Case(
+        id=r.id,
+        case_id=r.case_id,
+        sender=r.sender,
+        subject=r.subject,
+        status=CaseStatus(r.status),
+        arrived_at=r.arrived_at,
+        fields=_fields_from_row(r),
+        problems=_lines(r.problems),
+        sender_name=r.sender_name,
+        reply_to=r.reply_to,
+        message_id=r.message_id,
+        references=_lines(r.references),
+        update_count=r.update_count,
+        last_updated_at=r.last_updated_at,
+        regulatory_extended_to=r.regulatory_extended_to,
+        extension_reason=r.extension_reason,
+        paused_seconds=r.paused_seconds,
+        paused_since=r.paused_since,
+        first_opened_at=r.first_opened_at,
+        claimed_by=r.claimed_by,
+    )
+
+
+def _apply_fields(r: CaseRow, f: CaseFields, *, only_known: bool) -> list[str]:
+    """Copy CaseFields onto a row; with only_known, skip empty values (a follow-up only
+    changes what it carries). Returns the names of the fields that changed."""
+    changed = []
+    for name in _CASE_FIELD_NAMES:
+        value = getattr(f, name)
+        if hasattr(value, "value"):
+            value = value.value
+        if only_known and value in (None, "", "unknown"):
+            continue
+        column = _FIELD_COLUMN.get(name, name)
+        if getattr(r, column) != value:
+            setattr(r, column, value)
+            changed.append(name)
+    return changed
+
+
+def field_values(f: CaseFields) -> dict[str, Any]:
+    """CaseFields as case_row column values (enums by value)."""
+    out: dict[str, Any] = {}
+    for name in _CASE_FIELD_NAMES:
+        value = getattr(f, name)
+        out[_FIELD_COLUMN.get(name, name)] = value.value if hasattr(value, "value") else value
+    return out
+
+
+def merge_followup_fields(old: CaseFields, new: CaseFields) -> tuple[CaseFields, list[str]]:
+    """What a follow-up does to a case's fields: only the values it carries replace the
+    old ones, and never the case ID. Same rule as `Tx.update_case_from_followup`, on domain
+    objects, so a batch can apply several follow-ups in memory and write once."""
+    changes: dict[str, Any] = {}
+    for name in _CASE_FIELD_NAMES:
+        if name == "case_id":
+            continue
+        value = getattr(new, name)
+        raw = value.value if hasattr(value, "value") else value
+        if raw in (None, "", "unknown"):
+            continue
+        if getattr(old, name) != value:
+            changes[name] = value
+    return (replace(old, **changes) if changes else old), list(changes)
+
+
+def _deadline_values(d: Deadlines) -> dict[str, Any]:
+    return {
+        "due_at": d.due_at,
+        "reviewer_due_at": d.reviewer_due_at,
+        "regulatory_due_at": d.regulatory_due_at,
+        "binding": d.binding.value,
+        "window_start": d.window_start,
+    }
+
+
+def _chunks(values: Iterable[Any], size: int = 500) -> Iterator[list[Any]]:
+    """IN lists in slices: SQLite caps bound parameters per statement."""
+    items = list(values)
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _group(
+    items: Iterable[Any], key: Callable[[Any], tuple[str, int]], value: Callable[[Any], int]
+) -> list[tuple[tuple[str, int], list[int]]]:
+    out: dict[tuple[str, int], list[int]] = {}
+    for it in items:
+        out.setdefault(key(it), []).append(value(it))
+    return list(out.items())
+
+
+_CASE_T: Any = CaseRow.__table__  # type: ignore[attr-defined]
+_RAW_T: Any = RawMessageRow.__table__  # type: ignore[attr-defined]
+_ATT_T: Any = AttachmentRow.__table__  # type: ignore[attr-defined]
+_AUDIT_T: Any = AuditRow.__table__  # type: ignore[attr-defined]
+_META_T: Any = MetaRow.__table__  # type: ignore[attr-defined]
+AUDIT_HEAD_KEY = db.AUDIT_HEAD_KEY
+_CASE_READ_COLS = [c for c in _CASE_T.columns if c.name != "body_text"]
+
+
+@dataclass(frozen=True, slots=True)
+class NewRaw:
+    """One raw_message row for `Tx.add_raws` (the keywords of `Tx.add_raw`)."""
+
+    mailbox: str
+    uidvalidity: int
+    uid: int
+    internaldate: datetime | None
+    raw: bytes
+    kind: str
+    reason: str | None
+    sender: str
+    subject: str
+    message_id: str | None
+    content_hash: str
+    now: datetime
+    case_pk: int | None = None
+
+    def values(self) -> dict[str, Any]:
+        return {
+            "mailbox": self.mailbox,
+            "uidvalidity": self.uidvalidity,
+            "uid": self.uid,
+            "internaldate": self.internaldate,
+            "ingested_at": self.now,
+            "message_id": self.message_id,
+            "content_hash": self.content_hash,
+            "size": len(self.raw),
+            "raw": self.raw,
+            "kind": self.kind,
+            "reason": self.reason,
+            "sender": self.sender,
+            "subject": self.subject[:500],
+            "case_pk": self.case_pk,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SeenRaw:
+    """What the dedupe needs of a stored raw message."""
+
+    kind: str
+    case_pk: int | None
+
+
+def decision_from_row(r: DecisionRow) -> Decision:
+    assert r.id is not None
+    return Decision(
+        id=r.id,
+        case_pk=r.case_pk,
+        outcome=Outcome(r.outcome),
+        agrees_with_nurse=r.agrees_with_nurse,
+        rationale=r.rationale,
+        guideline=r.guideline,
+        note=r.note,
+        decline_reason=DeclineReason(r.decline_reason) if r.decline_reason else None,
+        approved_portion=r.approved_portion,
+        reviewer=r.reviewer,
+        decided_at=r.decided_at,
+        seconds_spent=r.seconds_spent,
+        undone=r.undone,
+    )
+
+
+def call_from_row(r: CallAttemptRow) -> CallAttempt:
+    assert r.id is not None
+    return CallAttempt(r.id, r.case_pk, r.at, r.number, CallOutcome(r.outcome), r.note, r.reviewer)
+
+
+def outbox_from_row(r: OutboxRow) -> OutboxItem:
+    assert r.id is not None
+    return OutboxItem(
+        id=r.id,
+        case_pk=r.case_pk,
+        decision_id=r.decision_id,
+        message_id=r.message_id,
+        recipients=_lines(r.recipients),
+        state=OutboxState(r.state),
+        not_before=r.not_before,
+        attempts=r.attempts,
+        last_error=r.last_error,
+        created_at=r.created_at,
+        sent_at=r.sent_at,
+        raw=r.raw,
+    )
+
+
+def audit_from_row(r: AuditRow) -> AuditEntry:
+    assert r.id is not None
+    return AuditEntry(r.id, r.at, r.actor, r.action, r.case_pk, r.detail, r.prev_hash, r.hash)
+
+
+def audit_hash(prev: str, at: datetime, actor: str, action: str, case_pk: int | None, detail: str) -> str:
+    """In UTC whatever zone the clock gave: the entry is read back in UTC to verify it."""
+    blob = "\x1f".join([prev, at.astimezone(UTC).isoformat(), actor, action, str(case_pk or ""), detail])
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class RawMessageInfo:
+    """A stored raw message without its bytes: the thread, the quarantine, the not-case list."""
+
+    id: int
+    mailbox: str
+    uid: int
+    kind: str
+    reason: str | None
+    sender: str
+    subject: str
+    message_id: str | None
+    internaldate: datetime | None
+    ingested_at: datetime
+    size: int
+    case_pk: int | None
+
+
+def _raw_info(r: RawMessageRow) -> RawMessageInfo:
+    assert r.id is not None
+    return RawMessageInfo(
+        r.id,
+        r.mailbox,
+        r.uid,
+        r.kind,
+        r.reason,
+        r.sender,
+        r.subject,
+        r.message_id,
+        r.internaldate,
+        r.ingested_at,
+        r.size,
+        r.case_pk,
+    )
+
+
+def _deadline_values_names() -> tuple[str, ...]:
+    return ("due_at", "reviewer_due_at", "regulatory_due_at", "binding", "window_start")

@@ -1,0 +1,514 @@
+"""The unit of work: one transaction's reads and writes.
+
+Writes that must be atomic together (a FETCH batch and its cursor advance; a decision, its
+outbox item and audit entries) happen in one Tx, so a crash leaves all of it or none.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, insert, or_, update
+from sqlmodel import Session, col, select
+
+from uq.domain import (
+    Attachment,
+    CallAttempt,
+    CallOutcome,
+    Case,
+    CaseFields,
+    CaseStatus,
+    Deadlines,
+    Decision,
+    DeclineReason,
+    OutboxItem,
+    OutboxState,
+    Outcome,
+)
+from uq.errors import StoreError
+from uq.store.batch import BatchTx
+from uq.store.convert import (
+    _AUDIT_T,
+    _META_T,
+    AUDIT_HEAD_KEY,
+    URGENCY_RANK,
+    RawMessageInfo,
+    _apply_fields,
+    _raw_info,
+    audit_hash,
+    call_from_row,
+    case_from_row,
+    decision_from_row,
+    outbox_from_row,
+)
+from uq.store.tables import (
+    AttachmentRow,
+    CallAttemptRow,
+    CaseRow,
+    DecisionRow,
+    OutboxRow,
+    RawMessageRow,
+    SyncCursorRow,
+)
+
+# ---------------------------------------------------------------- unit of work
+
+
+class Tx(BatchTx):
+    """One transaction. Lookups see this transaction's own uncommitted writes."""
+
+    def __init__(self, session: Session) -> None:
+        self.s = session
+        self._audit_last: str | None = None  # the chain's head, once read in this transaction
+        self._audit_count = 0
+
+    # -- sync cursor
+    def cursor(self, mailbox: str, uidvalidity: int) -> int | None:
+        row = self.s.get(SyncCursorRow, (mailbox, uidvalidity))
+        return row.last_uid if row else None
+
+    def known_uidvalidities(self, mailbox: str) -> list[int]:
+        rows = self.s.exec(select(SyncCursorRow.uidvalidity).where(SyncCursorRow.mailbox == mailbox))
+        return list(rows)
+
+    def advance_cursor(self, mailbox: str, uidvalidity: int, last_uid: int, now: datetime) -> None:
+        row = self.s.get(SyncCursorRow, (mailbox, uidvalidity))
+        if row is None:
+            self.s.add(SyncCursorRow(mailbox=mailbox, uidvalidity=uidvalidity, last_uid=last_uid, updated_at=now))
+        elif last_uid > row.last_uid:
+            row.last_uid = last_uid
+            row.updated_at = now
+            self.s.add(row)
+
+    # -- dedupe lookups
+    def has_uid(self, mailbox: str, uidvalidity: int, uid: int) -> bool:
+        q = select(RawMessageRow.id).where(
+            RawMessageRow.mailbox == mailbox, RawMessageRow.uidvalidity == uidvalidity, RawMessageRow.uid == uid
+        )
+        return self.s.exec(q).first() is not None
+
+    def raw_by_message_id(self, message_id: str) -> RawMessageInfo | None:
+        r = self.s.exec(
+            select(RawMessageRow).where(RawMessageRow.message_id == message_id).order_by(col(RawMessageRow.id))
+        ).first()
+        return _raw_info(r) if r else None
+
+    def raw_by_content_hash(self, content_hash: str, sender: str) -> RawMessageInfo | None:
+        if not content_hash:
+            return None
+        r = self.s.exec(
+            select(RawMessageRow)
+            .where(RawMessageRow.content_hash == content_hash, RawMessageRow.sender == sender)
+            .order_by(col(RawMessageRow.id))
+        ).first()
+        return _raw_info(r) if r else None
+
+    def case_by_message_ids(self, message_ids: Sequence[str]) -> Case | None:
+        """The case a reply belongs to, by its In-Reply-To / References."""
+        ids = [m for m in message_ids if m]
+        if not ids:
+            return None
+        r = self.s.exec(select(CaseRow).where(col(CaseRow.message_id).in_(ids))).first()
+        if r is None:
+            raw = self.s.exec(
+                select(RawMessageRow.case_pk).where(
+                    col(RawMessageRow.message_id).in_(ids), col(RawMessageRow.case_pk).is_not(None)
+                )
+            ).first()
+            r = self.s.get(CaseRow, raw) if raw else None
+        return case_from_row(r) if r else None
+
+    def case_by_sender_id(self, sender: str, case_id: str) -> Case | None:
+        r = self.s.exec(select(CaseRow).where(CaseRow.sender == sender, CaseRow.case_id == case_id)).first()
+        return case_from_row(r) if r else None
+
+    # -- writes
+    def add_raw(
+        self,
+        *,
+        mailbox: str,
+        uidvalidity: int,
+        uid: int,
+        internaldate: datetime | None,
+        raw: bytes,
+        kind: str,
+        reason: str | None,
+        sender: str,
+        subject: str,
+        message_id: str | None,
+        content_hash: str,
+        now: datetime,
+        case_pk: int | None = None,
+    ) -> int:
+        row = RawMessageRow(
+            mailbox=mailbox,
+            uidvalidity=uidvalidity,
+            uid=uid,
+            internaldate=internaldate,
+            ingested_at=now,
+            message_id=message_id,
+            content_hash=content_hash,
+            size=len(raw),
+            raw=raw,
+            kind=kind,
+            reason=reason,
+            sender=sender,
+            subject=subject[:500],
+            case_pk=case_pk,
+        )
+        self.s.add(row)
+        self.s.flush()
+        assert row.id is not None
+        return row.id
+
+    def link_raw(self, raw_pk: int, case_pk: int) -> None:
+        self.s.execute(update(RawMessageRow).where(col(RawMessageRow.id) == raw_pk).values(case_pk=case_pk))
+
+    def add_case(
+        self,
+        *,
+        case_id: str,
+        sender: str,
+        sender_name: str,
+        subject: str,
+        reply_to: str | None,
+        message_id: str | None,
+        references: Sequence[str],
+        arrived_at: datetime,
+        fields: CaseFields,
+        problems: Sequence[str],
+        body_text: str,
+    ) -> Case:
+        row = CaseRow(
+            case_id=case_id,
+            sender=sender,
+            sender_name=sender_name,
+            subject=subject[:500],
+            reply_to=reply_to,
+            message_id=message_id,
+            references="\n".join(references),
+            status=CaseStatus.OPEN.value,
+            arrived_at=arrived_at,
+            problems="\n".join(problems),
+            body_text=body_text,
+        )
+        _apply_fields(row, fields, only_known=False)
+        row.urgency_rank = URGENCY_RANK[row.urgency]
+        self.s.add(row)
+        self.s.flush()
+        return case_from_row(row)
+
+    def update_case_from_followup(
+        self, case_pk: int, fields: CaseFields, body_text: str, now: datetime, problems: Sequence[str] = ()
+    ) -> tuple[Case, list[str]]:
+        row = self._case_row(case_pk)
+        f = _without_identity(fields)
+        changed = _apply_fields(row, f, only_known=True)
+        row.urgency_rank = URGENCY_RANK[row.urgency]
+        row.update_count += 1
+        row.last_updated_at = now
+        if body_text:
+            row.body_text = (row.body_text or "") + f"\n\n--- update {now.isoformat()} ---\n" + body_text
+        if problems and not row.problems:
+            row.problems = "\n".join(p for p in problems if not p.startswith("case_id:"))
+        self.s.add(row)
+        self.s.flush()
+        return case_from_row(row), changed
+
+    def add_attachment(self, case_pk: int, raw_pk: int, a: Attachment) -> None:
+        self.s.add(
+            AttachmentRow(
+                case_pk=case_pk,
+                raw_message_pk=raw_pk,
+                filename=a.filename,
+                content_type=a.content_type,
+                size=a.size,
+                part=a.part,
+                text=a.text,
+            )
+        )
+
+    def set_deadlines(self, case_pk: int, d: Deadlines) -> None:
+        self.s.execute(
+            update(CaseRow)
+            .where(col(CaseRow.id) == case_pk)
+            .values(
+                due_at=d.due_at,
+                reviewer_due_at=d.reviewer_due_at,
+                regulatory_due_at=d.regulatory_due_at,
+                binding=d.binding.value,
+                window_start=d.window_start,
+            )
+        )
+
+    def set_status(
+        self,
+        case_pk: int,
+        status: CaseStatus,
+        *,
+        paused_since: datetime | None = None,
+        add_paused_seconds: int = 0,
+        clear_pause: bool = False,
+    ) -> None:
+        row = self._case_row(case_pk)
+        row.status = status.value
+        if clear_pause:
+            row.paused_since = None
+        elif paused_since is not None and row.paused_since is None:
+            row.paused_since = paused_since
+        row.paused_seconds += add_paused_seconds
+        self.s.add(row)
+
+    def mark_opened(self, case_pk: int, now: datetime) -> Case:
+        row = self._case_row(case_pk)
+        if row.first_opened_at is None:
+            row.first_opened_at = now
+            self.s.add(row)
+        return case_from_row(row)
+
+    def extend(self, case_pk: int, new_due: datetime, reason: str) -> None:
+        row = self._case_row(case_pk)
+        row.regulatory_extended_to = new_due
+        row.extension_reason = reason
+        self.s.add(row)
+
+    def claim(self, case_pk: int, user: str | None) -> bool:
+        """Compare-and-set: a case is claimed only if free (or already ours); None releases."""
+        q = update(CaseRow).where(col(CaseRow.id) == case_pk)
+        if user is not None:
+            q = q.where(or_(col(CaseRow.claimed_by).is_(None), col(CaseRow.claimed_by) == user))
+        res = self.s.execute(q.values(claimed_by=user))
+        return bool(res.rowcount)  # type: ignore[attr-defined]
+
+    def add_decision(
+        self,
+        *,
+        case_pk: int,
+        outcome: Outcome,
+        agrees: bool | None,
+        rationale: str,
+        guideline: str,
+        note: str,
+        decline_reason: DeclineReason | None,
+        approved_portion: str | None,
+        reviewer: str,
+        decided_at: datetime,
+        seconds_spent: int | None,
+    ) -> Decision:
+        row = DecisionRow(
+            case_pk=case_pk,
+            outcome=outcome.value,
+            agrees_with_nurse=agrees,
+            rationale=rationale,
+            guideline=guideline,
+            note=note,
+            decline_reason=decline_reason.value if decline_reason else None,
+            approved_portion=approved_portion,
+            reviewer=reviewer,
+            decided_at=decided_at,
+            seconds_spent=seconds_spent,
+        )
+        self.s.add(row)
+        self.s.flush()
+        return decision_from_row(row)
+
+    def undo_decision(self, decision_id: int) -> None:
+        self.s.execute(update(DecisionRow).where(col(DecisionRow.id) == decision_id).values(undone=True))
+
+    def add_call(
+        self, *, case_pk: int, at: datetime, number: str, outcome: CallOutcome, note: str, reviewer: str
+    ) -> CallAttempt:
+        row = CallAttemptRow(case_pk=case_pk, at=at, number=number, outcome=outcome.value, note=note, reviewer=reviewer)
+        self.s.add(row)
+        self.s.flush()
+        return call_from_row(row)
+
+    def add_outbox(
+        self,
+        *,
+        case_pk: int,
+        decision_id: int,
+        message_id: str,
+        mail_from: str,
+        recipients: Sequence[str],
+        raw: bytes,
+        state: OutboxState,
+        not_before: datetime,
+        now: datetime,
+    ) -> OutboxItem:
+        row = OutboxRow(
+            case_pk=case_pk,
+            decision_id=decision_id,
+            message_id=message_id,
+            mail_from=mail_from,
+            recipients="\n".join(recipients),
+            state=state.value,
+            not_before=not_before,
+            created_at=now,
+            raw=raw,
+        )
+        self.s.add(row)
+        self.s.flush()
+        return outbox_from_row(row)
+
+    def claim_outbox_item(
+        self, item_id: int, expected: OutboxState, *, now: datetime, lease_seconds: int = 120
+    ) -> bool:
+        """Compare-and-set to SENDING with a lease: two senders (the TUI and `uq send`) never
+        both send one item, and an item left SENDING by a killed sender is taken again
+        (once) when its lease runs out."""
+        res = self.s.execute(
+            update(OutboxRow)
+            .where(
+                col(OutboxRow.id) == item_id, col(OutboxRow.state) == expected.value, col(OutboxRow.not_before) <= now
+            )
+            .values(
+                state=OutboxState.SENDING.value,
+                attempts=OutboxRow.attempts + 1,
+                not_before=now + timedelta(seconds=lease_seconds),
+            )
+        )
+        return bool(res.rowcount)  # type: ignore[attr-defined]
+
+    def undo_outbox_item(self, item_id: int, now: datetime) -> bool:
+        """Compare-and-set HELD → UNDONE, only while the hold lasts."""
+        res = self.s.execute(
+            update(OutboxRow)
+            .where(
+                col(OutboxRow.id) == item_id,
+                col(OutboxRow.state) == OutboxState.HELD.value,
+                col(OutboxRow.not_before) > now,
+            )
+            .values(state=OutboxState.UNDONE.value)
+        )
+        return bool(res.rowcount)  # type: ignore[attr-defined]
+
+    def set_outbox(
+        self,
+        item_id: int,
+        *,
+        state: OutboxState,
+        not_before: datetime | None = None,
+        last_error: str | None = None,
+        sent_at: datetime | None = None,
+        claimed_attempts: int | None = None,
+    ) -> bool:
+        """With claimed_attempts, only while the item is still this sender's claim (SENDING
+        with that attempt count): a late result never overwrites another sender's."""
+        values: dict[str, Any] = {"state": state.value, "last_error": last_error}
+        if not_before is not None:
+            values["not_before"] = not_before
+        if sent_at is not None:
+            values["sent_at"] = sent_at
+        q = update(OutboxRow).where(col(OutboxRow.id) == item_id)
+        if claimed_attempts is not None:
+            q = q.where(col(OutboxRow.state) == OutboxState.SENDING.value, col(OutboxRow.attempts) == claimed_attempts)
+        res = self.s.execute(q.values(**values))
+        return bool(res.rowcount)  # type: ignore[attr-defined]
+
+    def retry_failed(self, now: datetime) -> int:
+        """Failed items become due now, atomically: nothing another sender holds is touched."""
+        res = self.s.execute(
+            update(OutboxRow).where(col(OutboxRow.state) == OutboxState.FAILED.value).values(not_before=now)
+        )
+        return int(res.rowcount)  # type: ignore[attr-defined]
+
+    def lock_case_for_decision(self, case_pk: int, user: str) -> bool:
+        """The first statement of a decision's transaction: takes the case's write lock and
+        checks, atomically, that it is still undecided and not claimed by someone else."""
+        res = self.s.execute(
+            update(CaseRow)
+            .where(
+                col(CaseRow.id) == case_pk,
+                col(CaseRow.status) != CaseStatus.DECIDED.value,
+                or_(col(CaseRow.claimed_by).is_(None), col(CaseRow.claimed_by) == user),
+            )
+            .values(status=CaseRow.status)
+        )
+        return bool(res.rowcount)  # type: ignore[attr-defined]
+
+    def set_sent_copy_saved(self, item_id: int) -> None:
+        self.s.execute(update(OutboxRow).where(col(OutboxRow.id) == item_id).values(sent_copy_saved=True))
+
+    def audit(self, *, at: datetime, actor: str, action: str, case_pk: int | None = None, detail: str = "") -> None:
+        """Append to the hash chain. Detail must never carry PHI (ids and outcomes only)."""
+        self.audit_many([(at, actor, action, case_pk, detail)])
+
+    def audit_many(self, entries: Sequence[tuple[datetime, str, str, int | None, str]]) -> None:
+        """Append (at, actor, action, case_pk, detail) entries in order, in one statement.
+        The chain's head is read (and locked, where the database can) once per transaction
+        and then kept here: every audit write goes through this method, so it stays true."""
+        if not entries:
+            return
+        prev = self._audit_head()
+        rows = []
+        for at, actor, action, case_pk, detail in entries:
+            h = audit_hash(prev, at, actor, action, case_pk, detail)
+            rows.append(
+                {
+                    "at": at,
+                    "actor": actor,
+                    "action": action,
+                    "case_pk": case_pk,
+                    "detail": detail,
+                    "prev_hash": prev,
+                    "hash": h,
+                }
+            )
+            prev = h
+        self.s.execute(insert(_AUDIT_T), rows)
+        self._audit_last = prev
+        self._audit_count += len(rows)
+        head = json.dumps({"hash": prev, "count": self._audit_count})
+        self.s.execute(update(_META_T).where(_META_T.c.key == AUDIT_HEAD_KEY).values(value=head))
+
+    def _audit_head(self) -> str:
+        """The chain's head, read under the database's write lock: the first statement is
+        an UPDATE of the head row, which takes SQLite's write lock (and PostgreSQL's row
+        lock) before anything is read, so two writers can never both extend one entry.
+        The head row also records the entry count, so `audit verify` notices deleted
+        newest entries."""
+        if self._audit_last is None:
+            res = self.s.execute(update(_META_T).where(_META_T.c.key == AUDIT_HEAD_KEY).values(value=_META_T.c.value))
+            if res.rowcount:  # type: ignore[attr-defined]
+                stored = json.loads(
+                    self.s.execute(select(_META_T.c.value).where(_META_T.c.key == AUDIT_HEAD_KEY)).scalar_one()
+                )
+                self._audit_last, self._audit_count = str(stored["hash"]), int(stored["count"])
+            else:  # init_schema creates the row; this covers a store opened without it
+                last = self.s.execute(select(_AUDIT_T.c.hash).order_by(_AUDIT_T.c.id.desc()).limit(1)).scalar()
+                count = self.s.execute(select(func.count()).select_from(_AUDIT_T)).scalar_one()
+                self._audit_last, self._audit_count = last or "", int(count)
+                head = json.dumps({"hash": self._audit_last, "count": self._audit_count})
+                self.s.execute(insert(_META_T).values(key=AUDIT_HEAD_KEY, value=head))
+        return self._audit_last
+
+    def _case_row(self, case_pk: int) -> CaseRow:
+        row = self.s.get(CaseRow, case_pk)
+        if row is None:
+            raise StoreError(f"case #{case_pk} vanished from the store")
+        return row
+
+    # reads that also serve inside a transaction
+    def case(self, case_pk: int) -> Case:
+        return case_from_row(self._case_row(case_pk))
+
+    def active_decision(self, case_pk: int) -> Decision | None:
+        r = self.s.exec(
+            select(DecisionRow)
+            .where(DecisionRow.case_pk == case_pk, col(DecisionRow.undone).is_(False))
+            .order_by(col(DecisionRow.id).desc())
+        ).first()
+        return decision_from_row(r) if r else None
+
+    def outbox_for_decision(self, decision_id: int) -> OutboxItem | None:
+        r = self.s.exec(select(OutboxRow).where(OutboxRow.decision_id == decision_id)).first()
+        return outbox_from_row(r) if r else None
+
+
+def _without_identity(f: CaseFields) -> CaseFields:
+    return replace(f, case_id=None)
