@@ -105,6 +105,38 @@ def first_paint(db: Path, root: Path) -> tuple[float, float]:
         app.stop()
 
 
+def idle_many(apps: list[tuple[Path, Path]], seconds: float) -> list[dict[str, Any]]:
+    """Several `uq run` idling side by side over ONE window (they use ~0 CPU each, so they
+    do not disturb each other): the issue's 60 s per figure, three runs per size, in ~1 min."""
+    running = [UqInPty(db, root) for db, root in apps]
+    try:
+        for app in running:
+            app.spawn()
+        for app in running:  # fast-path rows first, then the full queue load
+            app.wait_for(b"UM-2026-", timeout=180)
+            app.wait_for("open · view".encode(), timeout=300)
+        settle = time.perf_counter() + 2.0
+        while time.perf_counter() < settle:
+            for app in running:
+                app.pump(0.01)
+        c0 = [cpu_seconds(a.pid) for a in running]
+        t0 = time.perf_counter()
+        end = t0 + seconds
+        while time.perf_counter() < end:
+            for app in running:  # keep reading every pty so no app blocks on a full buffer
+                app.pump(0.02)
+                if len(app.buf) > 1 << 20:
+                    del app.buf[: -(1 << 16)]
+        t1 = time.perf_counter()
+        return [
+            {"cpu_pct": 100 * (cpu_seconds(a.pid) - c) / (t1 - t0), "rss_mb": rss_mb(a.pid)}
+            for a, c in zip(running, c0, strict=True)
+        ]
+    finally:
+        for app in running:
+            app.stop()
+
+
 def idle(db: Path, root: Path, seconds: float) -> dict[str, Any]:
     app = UqInPty(db, root)
     app.spawn()
