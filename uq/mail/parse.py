@@ -308,3 +308,10 @@ def _date(text: dict[str, str], name: str, tz: ZoneInfo, problems: list[str], *,
     if when is None:
         problems.append(f"{name}: unreadable date {value!r}")
     return when
+
+
+def fields_from_pdf_text(text: str, *, tz: ZoneInfo, parse: ParseConfig | None = None, sender: str = "") -> CaseFields:
+    """The case fields a PDF packet's text carries. Sync reads PDFs only when the body lacks
+    a core field; the later PDF pass merges these into the fields the case still lacks."""
+    fields, _ = _fields(extract(text, _table(parse or ParseConfig(), sender)), "", tz, threaded=False)
+    return fields

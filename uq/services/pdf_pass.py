@@ -11,8 +11,11 @@ from __future__ import annotations
 from concurrent.futures import Executor, Future
 
 from uq.mail.mime import part_data
+from uq.mail.parse import fields_from_pdf_text
 from uq.mail.pdf_text import pdf_text
+from uq.services import deadlines
 from uq.services.context import Context
+from uq.store.tx import Tx
 
 BATCH = 32
 
@@ -34,10 +37,23 @@ def fill_pdf_texts(
         futs = [(pk, pool.submit(text_of, raw, part)) for pk, raw, part in todo[:half]] if pool else []
         texts = [(pk, text_of(raw, part)) for pk, raw, part in todo[half:]]
         texts += [(pk, _result(f, todo[i][1], todo[i][2])) for i, (pk, f) in enumerate(futs)]
+        owners = ctx.store.attachment_owners(pk for pk, _ in texts)
         with ctx.store.tx() as tx:
             tx.set_attachment_texts(texts)
+            for att_pk, text in texts:
+                if text and att_pk in owners:
+                    _complete_case(ctx, tx, *owners[att_pk], text)
         done += len(todo)
     return done
+
+
+def _complete_case(ctx: Context, tx: Tx, case_pk: int, sender: str, text: str) -> None:
+    """Fields only the PDF carries (facility, a due time, ...) fill what the case lacks."""
+    fields = fields_from_pdf_text(text, tz=ctx.tz, parse=ctx.config.parse, sender=sender)
+    changed = tx.fill_missing_fields(case_pk, fields)
+    if changed:
+        deadlines.refresh(ctx, tx, case_pk)
+        tx.audit(at=ctx.clock(), actor="sync", action="fields_from_pdf", case_pk=case_pk, detail=", ".join(changed))
 
 
 def text_of(raw: bytes, part: str) -> str | None:
