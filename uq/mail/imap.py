@@ -116,6 +116,10 @@ class ImapSession:
                 i.host, i.port, ssl=i.security == "ssl", ssl_context=ctx, timeout=i.timeout_seconds
             )
             client.normalise_times = False
+            # imapclient turns imaplib's own tracing to its maximum, which repr()s every
+            # response, message bodies included, before the logger decides to drop it: a
+            # third of the FETCH time, and body text (PHI) handed to logging.
+            client._imap.debug = 0
             if i.security == "starttls":
                 client.starttls(ctx)
             if i.auth == "xoauth2":
