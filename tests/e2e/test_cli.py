@@ -157,3 +157,17 @@ def test_unknown_case_is_one_line(uq_home: Any, tmp_path: Path) -> None:
     cfg = write_config(tmp_path, db_url=f"sqlite:///{tmp_path / 'uq.sqlite3'}")
     r = uq(uq_home.env(), "--config", str(cfg), "decide", "UM-404", "--approve")
     assert r.returncode == 6 and r.stderr == "uq: unknown case: UM-404\n"
+
+
+def test_unreachable_imap_server_is_one_line(uq_home: Any, tmp_path: Path) -> None:
+    from tests.fixtures.ports import free_port
+
+    cfg = tmp_path / "down.toml"
+    cfg.write_text(
+        f'[imap]\nhost = "127.0.0.1"\nport = {free_port()}\nsecurity = "ssl"\nusername = "u"\n'
+        'password_command = ["printf", "pw"]\ntimeout_seconds = 3.0\n'
+        f'[database]\nurl = "sqlite:///{tmp_path / "uq.sqlite3"}"\n'
+    )
+    r = uq(uq_home.env(), "--config", str(cfg), "sync", "--once")
+    assert r.returncode == 4
+    assert r.stderr.count("\n") == 1 and "Traceback" not in r.stderr and "127.0.0.1" in r.stderr
