@@ -66,7 +66,9 @@ def cmd_sync(args: argparse.Namespace, cfg: Config) -> int:
 
     ctx = _context(cfg)
     if args.once:
-        print(sync.sync_once(ctx))
+        # PDF text is only for display and search, and `uq show` / the case screen read a
+        # case's PDFs on first view: a one-shot sync does not wait for the whole pass.
+        print(sync.sync_once(ctx, pdf_pass=False))
         return 0
     import threading
 
