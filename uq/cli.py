@@ -66,9 +66,7 @@ def cmd_sync(args: argparse.Namespace, cfg: Config) -> int:
 
     ctx = _context(cfg)
     if args.once:
-        # PDF text is only for display and search, and `uq show` / the case screen read a
-        # case's PDFs on first view: a one-shot sync does not wait for the whole pass.
-        print(sync.sync_once(ctx, pdf_pass=False))
+        print(sync.sync_once(ctx))
         return 0
     import threading
 
