@@ -8,8 +8,9 @@ case screen) runs it for that case first.
 
 from __future__ import annotations
 
-from concurrent.futures import Executor, Future
+from dataclasses import fields as dc_fields
 
+from uq.domain import Case
 from uq.mail.mime import part_data
 from uq.mail.parse import fields_from_pdf_text
 from uq.mail.pdf_text import pdf_text
@@ -21,7 +22,7 @@ BATCH = 32
 
 
 def fill_pdf_texts(
-    ctx: Context, *, case_pk: int | None = None, limit: int | None = None, pool: Executor | None = None
+    ctx: Context, *, case_pk: int | None = None, limit: int | None = None
 ) -> int:
     """Extract and store the text of PDFs that have none yet (all of them, or one case's,
     at most `limit`); returns how many were read. Each small batch commits on its own, so
@@ -32,37 +33,35 @@ def fill_pdf_texts(
         todo = ctx.store.pdfs_without_text(limit=size, case_pk=case_pk)
         if not todo:
             break
-        half = len(todo) // 2 if pool is not None else 0
-        # with a pool (sync's parse process), it reads one half while this process reads the other
-        futs = [(pk, pool.submit(text_of, raw, part)) for pk, raw, part in todo[:half]] if pool else []
-        texts = [(pk, text_of(raw, part)) for pk, raw, part in todo[half:]]
-        texts += [(pk, _result(f, todo[i][1], todo[i][2])) for i, (pk, f) in enumerate(futs)]
+        texts = [(pk, text_of(raw, part)) for pk, raw, part in todo]
         owners = ctx.store.attachment_owners(pk for pk, _ in texts)
         with ctx.store.tx() as tx:
             tx.set_attachment_texts(texts)
-            for att_pk, text in texts:
-                if text and att_pk in owners:
-                    _complete_case(ctx, tx, *owners[att_pk], text)
+            found = [(owners[pk], text) for pk, text in texts if text and pk in owners]
+            cases = tx.cases_by_pk({case_pk for (case_pk, _), _ in found})
+            for (case_pk, sender), text in found:
+                if case_pk in cases:
+                    _complete_case(ctx, tx, cases[case_pk], sender, text)
         done += len(todo)
     return done
 
 
-def _complete_case(ctx: Context, tx: Tx, case_pk: int, sender: str, text: str) -> None:
-    """Fields only the PDF carries (facility, a due time, ...) fill what the case lacks."""
+def _complete_case(ctx: Context, tx: Tx, case: Case, sender: str, text: str) -> None:
+    """Fields only the PDF carries (facility, a due time, ...) fill what the case lacks;
+    the usual packet repeats the email and costs one label scan, no write."""
     fields = fields_from_pdf_text(text, tz=ctx.tz, parse=ctx.config.parse, sender=sender)
-    changed = tx.fill_missing_fields(case_pk, fields)
+    if not any(_empty(getattr(case.fields, f.name)) and not _empty(getattr(fields, f.name)) for f in dc_fields(fields)):
+        return
+    changed = tx.fill_missing_fields(case.id, fields)
     if changed:
-        deadlines.refresh(ctx, tx, case_pk)
-        tx.audit(at=ctx.clock(), actor="sync", action="fields_from_pdf", case_pk=case_pk, detail=", ".join(changed))
+        deadlines.refresh(ctx, tx, case.id)
+        tx.audit(at=ctx.clock(), actor="sync", action="fields_from_pdf", case_pk=case.id, detail=", ".join(changed))
+
+
+def _empty(value: object) -> bool:
+    return value in (None, "") or getattr(value, "value", None) == "unknown"
 
 
 def text_of(raw: bytes, part: str) -> str | None:
     data = part_data(raw, part)
     return pdf_text(data) if data else None
-
-
-def _result(fut: Future[str | None], raw: bytes, part: str) -> str | None:
-    try:
-        return fut.result()
-    except Exception:  # the pool broke (its process was killed): read it here
-        return text_of(raw, part)

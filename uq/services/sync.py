@@ -10,12 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import multiprocessing
 import threading
-from collections import deque
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -394,20 +390,16 @@ def sync_once(
     on_batch: Callable[[SyncSummary], None] | None = None,
     *,
     pdf_pass: bool = True,
-    parse_process: bool = False,
 ) -> SyncSummary:
     """One pass over the folder: everything after the stored cursor. A UIDVALIDITY the
     store has not seen restarts from UID 0, and the dedupe makes that safe.
 
-    Messages are parsed without PDF text (unless the body lacks a core field); with
-    pdf_pass the text of the new PDFs is extracted after the batches, in small
-    transactions (the cases are already in the queue by then).
-
-    With parse_process and many messages to pull, parsing runs in a child process while
-    this one fetches the next chunk and stores the previous batch. Off by default: on
-    this 2-core machine, with Dovecot on one core, it measured slower (197 vs 252 msg/s
-    for 1,000 messages; bench/sync_ab.py). Each FETCH batch is still stored in one transaction with its cursor advance
-    and marked on the server only after that commit."""
+    Each FETCH batch is parsed, stored in one transaction with its cursor advance, and
+    marked on the server only after that commit. Messages are parsed without PDF text
+    (unless the body lacks a core field); with pdf_pass the new PDFs are read after the
+    batches, in small transactions, when the cases are already in the queue. (Parsing in a
+    child process while fetching was measured slower on this 2-core machine, 197 vs 252
+    msg/s with Dovecot on the same cores, and was taken out.)"""
     own = session is None
     sess = session or ImapSession(ctx.config)
     if own:
@@ -425,28 +417,26 @@ def sync_once(
                     action="uidvalidity_changed",
                     detail=f"{mailbox}: now {state.uidvalidity}; full re-scan",
                 )
-        uids = sess.uids_after(cursor or 0)
-        use_pool = parse_process and len(uids) >= PARSE_PROCESS_MIN
-        pipe = _Pipeline(ctx, sess, mailbox, state.uidvalidity, rescan, on_batch, use_pool)
-        try:
-            pipe.run(uids)
-            if pdf_pass:
-                fill_pdf_texts(ctx, pool=pipe.pool)
-        finally:
-            pipe.close()
-        return pipe.total
+        total = SyncSummary()
+        for msgs in sess.fetch_new(cursor or 0, max(1, ctx.config.imap.batch_size)):
+            parsed = parse_many([m.raw for m in msgs], ctx.tz, ctx.config.parse)
+            summary, to_mark = store_batch(ctx, mailbox, state.uidvalidity, msgs, parsed, rescan=rescan)
+            if to_mark and ctx.config.imap.after_ingest != "none":
+                sess.mark_ingested(to_mark)
+            total.add(summary)
+            if on_batch is not None and summary.total:
+                on_batch(summary)
+        if pdf_pass:
+            fill_pdf_texts(ctx)
+        return total
     finally:
         if own:
             sess.close()
 
 
-PARSE_PROCESS_MIN = 300  # fewer messages than this: a child process never pays for itself
-FETCH_CHUNK = 100  # a FETCH batch is pulled in chunks of this size, each parsed as it arrives
-
-
 def parse_many(raws: list[bytes], tz: ZoneInfo, cfg: ParseConfig) -> list[ParsedEmail]:
-    """The parse of a fetched chunk, as the child process runs it. Attachment bytes are
-    dropped: the store keeps only the raw message, and sending them back costs a copy."""
+    """The parse of a FETCH batch. Attachment bytes are dropped: the store keeps only the
+    raw message (and decodes a part when it is opened)."""
     out = []
     for raw in raws:
         p = parse_email(raw, tz=tz, parse=cfg, extract_pdf_text=False)
@@ -454,83 +444,6 @@ def parse_many(raws: list[bytes], tz: ZoneInfo, cfg: ParseConfig) -> list[Parsed
             p = replace(p, attachments=tuple(replace(a, data=b"") for a in p.attachments))
         out.append(p)
     return out
-
-
-def _parse_pool() -> ProcessPoolExecutor:
-    # forkserver, not fork: the TUI runs sync in a thread, and forking a threaded process
-    # can copy a held lock. The server preloads the parser, so the worker starts warm.
-    mp = multiprocessing.get_context("forkserver")
-    mp.set_forkserver_preload(["uq.mail.parse"])
-    return ProcessPoolExecutor(max_workers=1, mp_context=mp)
-
-
-class _Pipeline:
-    """fetch chunk → submit its parse → store the batches completed before it → mark."""
-
-    def __init__(
-        self,
-        ctx: Context,
-        sess: ImapSession,
-        mailbox: str,
-        uidvalidity: int,
-        rescan: bool,
-        on_batch: Callable[[SyncSummary], None] | None,
-        use_pool: bool,
-    ) -> None:
-        self.ctx, self.sess, self.mailbox, self.uidvalidity = ctx, sess, mailbox, uidvalidity
-        self.rescan, self.on_batch = rescan, on_batch
-        self.pool = _parse_pool() if use_pool else None
-        self.total = SyncSummary()
-
-    def close(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
-
-    def _parse(self, msgs: list[FetchedMessage]) -> Future[list[ParsedEmail]]:
-        raws = [m.raw for m in msgs]
-        if self.pool is not None:
-            try:
-                return self.pool.submit(parse_many, raws, self.ctx.tz, self.ctx.config.parse)
-            except BrokenProcessPool:
-                self.pool = None
-        done: Future[list[ParsedEmail]] = Future()
-        done.set_result(parse_many(raws, self.ctx.tz, self.ctx.config.parse))
-        return done
-
-    def _result(self, msgs: list[FetchedMessage], fut: Future[list[ParsedEmail]]) -> list[ParsedEmail]:
-        try:
-            return fut.result()
-        except BrokenProcessPool:  # the child died (killed, out of memory): parse here
-            log.info("parse process lost; parsing in-process")
-            self.pool = None
-            return parse_many([m.raw for m in msgs], self.ctx.tz, self.ctx.config.parse)
-
-    def run(self, uids: list[int]) -> None:
-        size = max(1, self.ctx.config.imap.batch_size)
-        ready: deque[list[tuple[list[FetchedMessage], Future[list[ParsedEmail]]]]] = deque()
-        for start in range(0, len(uids), size):
-            batch_uids = uids[start : start + size]
-            cur: list[tuple[list[FetchedMessage], Future[list[ParsedEmail]]]] = []
-            for c in range(0, len(batch_uids), FETCH_CHUNK):
-                msgs = self.sess.fetch(batch_uids[c : c + FETCH_CHUNK])
-                if msgs:
-                    cur.append((msgs, self._parse(msgs)))
-                while ready:  # the child parses this chunk while the last batch is stored
-                    self._store(ready.popleft())
-            if cur:
-                ready.append(cur)
-        while ready:
-            self._store(ready.popleft())
-
-    def _store(self, chunks: list[tuple[list[FetchedMessage], Future[list[ParsedEmail]]]]) -> None:
-        msgs = [m for ms, _ in chunks for m in ms]
-        parsed = [p for ms, fut in chunks for p in self._result(ms, fut)]
-        summary, to_mark = store_batch(self.ctx, self.mailbox, self.uidvalidity, msgs, parsed, rescan=self.rescan)
-        if to_mark and self.ctx.config.imap.after_ingest != "none":
-            self.sess.mark_ingested(to_mark)
-        self.total.add(summary)
-        if self.on_batch is not None and summary.total:
-            self.on_batch(summary)
 
 
 SyncState = str  # "connecting" | "live" | "polling" | "offline" | "stopped"
