@@ -19,7 +19,7 @@ from tests.fixtures.mailcfg import case_email
 from uq.config import Config, ParseConfig, ReviewerConfig
 from uq.mail.imap import FetchedMessage
 from uq.queue.clock import FixedClock
-from uq.services import audit, sync
+from uq.services import audit, case_files, sync
 from uq.services.context import Context
 from uq.store.repo import Store
 
@@ -82,7 +82,7 @@ def _snapshot(ctx: Context) -> dict[str, Any]:
         "cases": cases,
         "bodies": [store.body_text(c.id) for c in cases],
         "queue": store.queue_rows(open_only=False),
-        "attachments": [store.attachments(c.id, with_data=True) for c in cases],
+        "attachments": [case_files.attachments_with_data(ctx, c.id) for c in cases],
         "audit": [(e.action, e.case_pk, e.detail) for e in store.audit_entries()],
     }
 

@@ -9,9 +9,12 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
+from uq.domain import Attachment
 from uq.errors import UqError
+from uq.mail.mime import part_data
 from uq.services.context import Context
 
 _SAFE_NAME_RE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -22,10 +25,16 @@ def raw_email(ctx: Context, case_pk: int) -> bytes:
     return ctx.store.first_raw_for_case(case_pk)
 
 
+def attachments_with_data(ctx: Context, case_pk: int) -> list[Attachment]:
+    """The case's attachments with their bytes, decoded from the stored raw message by the
+    same walker that parsed it (so they are the bytes hashed at ingest)."""
+    return [replace(a, data=part_data(raw, a.part)) for a, raw in ctx.store.attachment_sources(case_pk)]
+
+
 def attachment_file(ctx: Context, case_pk: int, index: int) -> Path:
     """Write attachment `index` of the case to a fresh file only the user can read (0600)
     in a private directory: it holds PHI and a viewer needs a path."""
-    attachments = ctx.store.attachments(case_pk, with_data=True)
+    attachments = attachments_with_data(ctx, case_pk)
     if not 0 <= index < len(attachments):
         raise UqError(f"no attachment #{index + 1} on this case")
     att = attachments[index]

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import func, or_
@@ -41,7 +40,6 @@ from uq.store.convert import (
     decision_from_row,
     outbox_from_row,
 )
-from uq.store.mimepart import part_bytes
 from uq.store.rows import QueueRow
 from uq.store.tables import (
     AttachmentRow,
@@ -149,17 +147,24 @@ class Store:
             for t in s.execute(q.execution_options(yield_per=2000)):
                 yield QueueRow(*t)
 
-    def attachments(self, case_pk: int, *, with_data: bool = False) -> list[Attachment]:
+    def attachments(self, case_pk: int) -> list[Attachment]:
+        """Name, type, size and text; no bytes (see attachment_sources)."""
+        return [a for a, _ in self._attachment_rows(case_pk, with_raw=False)]
+
+    def attachment_sources(self, case_pk: int) -> list[tuple[Attachment, bytes]]:
+        """Each attachment with the raw message it sits in: the bytes are kept once, in the
+        message as received, and decoded by the mail parser when someone opens one."""
+        return self._attachment_rows(case_pk, with_raw=True)
+
+    def _attachment_rows(self, case_pk: int, *, with_raw: bool) -> list[tuple[Attachment, bytes]]:
         with self.read() as s:
             rows = s.exec(select(AttachmentRow).where(AttachmentRow.case_pk == case_pk).order_by(col(AttachmentRow.id)))
             atts = [
                 (r.raw_message_pk, Attachment(r.filename, r.content_type, r.size, b"", r.text or None, r.part))
                 for r in rows
             ]
-            if not with_data:
-                return [a for _, a in atts]
-            raws = self._raws_by_pk(s, {pk for pk, _ in atts})
-        return [replace(a, data=part_bytes(raws.get(pk, b""), a.part)) for pk, a in atts]
+            raws = self._raws_by_pk(s, {pk for pk, _ in atts}) if with_raw else {}
+        return [(a, raws.get(pk, b"")) for pk, a in atts]
 
     @staticmethod
     def _raws_by_pk(s: Session, pks: Iterable[int]) -> dict[int, bytes]:

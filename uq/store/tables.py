@@ -140,7 +140,7 @@ class AttachmentRow(SQLModel, table=True):
     content_type: str
     size: int
     # The bytes are not stored again: they are decoded from the raw message at `part`
-    # (uq.store.mimepart). text: NULL = a PDF not read yet (the PDF pass fills it), "" =
+    # (services.case_files, by the mail parser). text: NULL = a PDF not read yet (the PDF pass fills it), "" =
     # read, no text.
     part: str = ""
     text: str | None = _text()
