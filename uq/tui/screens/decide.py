@@ -15,7 +15,7 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from rich.text import Text
 from textual import on, work
@@ -92,6 +92,9 @@ def outcome_label(outcome: Outcome | CallOutcome) -> str:
     return outcome.value.replace("_", " ")
 
 
+ResultT = TypeVar("ResultT")
+
+
 @dataclass(frozen=True)
 class CaseBrief:
     """What a modal needs to know about the case, loaded once in a worker."""
@@ -133,7 +136,47 @@ def agreement_text(outcome: Outcome, nurse: NurseRecommendation, nurse_text: str
 # ------------------------------------------------------------------ the decision modal
 
 
-class DecisionModal(ModalScreen["DecisionResult | None"]):
+class CaseModal(ModalScreen[ResultT]):
+    """What the decision and call modals share: the case brief loaded in a worker, a busy
+    flag while saving, and cancel/failure handling."""
+
+    def __init__(self, case_pk: int) -> None:
+        super().__init__()
+        self.case_pk = case_pk
+        self.brief: CaseBrief | None = None
+        self.busy = False
+
+    @property
+    def case_label(self) -> str:
+        return self.brief.case_id if self.brief else f"#{self.case_pk}"
+
+    def _no_blink(self) -> None:
+        if self.app.is_headless:  # stable snapshots
+            for field in self.query(Input):
+                field.cursor_blink = False
+
+    @work(thread=True, exclusive=True, group="modal-load")
+    def _load(self) -> None:
+        try:
+            brief = _brief(app_ctx(self.app), self.case_pk)
+        except Exception as exc:
+            self.app.call_from_thread(report, self.app, exc)
+            return
+        self.app.call_from_thread(self._loaded, brief)
+
+    def _loaded(self, brief: CaseBrief) -> None:
+        self.brief = brief
+
+    def _failed(self, exc: BaseException) -> None:
+        self.busy = False
+        report(self.app, exc)
+
+    def action_cancel(self) -> None:
+        if not self.busy:
+            self.dismiss(None)
+
+
+class DecisionModal(CaseModal["DecisionResult | None"]):
     """Approve / deny / partial / call needed / decline one case."""
 
     DEFAULT_CSS = """
@@ -157,12 +200,9 @@ class DecisionModal(ModalScreen["DecisionResult | None"]):
     ]
 
     def __init__(self, case_pk: int, outcome: Outcome) -> None:
-        super().__init__()
-        self.case_pk = case_pk
+        super().__init__(case_pk)
         self.outcome = outcome
-        self.brief: CaseBrief | None = None
         self.armed = False  # a treatment-advice warning was shown: the next confirm sends
-        self.busy = False
         self.last_error = ""
 
     # -------------------------------------------------------------- layout
@@ -204,23 +244,12 @@ class DecisionModal(ModalScreen["DecisionResult | None"]):
             )
 
     def on_mount(self) -> None:
-        if self.app.is_headless:
-            for field in self.query(Input):
-                field.cursor_blink = False
+        self._no_blink()
         self.query_one(RationaleEditor).focus()
         self._load()
 
-    @work(thread=True, exclusive=True, group="decision-load")
-    def _load(self) -> None:
-        try:
-            brief = _brief(app_ctx(self.app), self.case_pk)
-        except Exception as exc:
-            self.app.call_from_thread(report, self.app, exc)
-            return
-        self.app.call_from_thread(self._loaded, brief)
-
     def _loaded(self, brief: CaseBrief) -> None:
-        self.brief = brief
+        super()._loaded(brief)
         self.query_one("#title", Static).update(f"{TITLES[self.outcome]} — {brief.case_id}")
         self.query_one("#agreement", Static).update(agreement_text(self.outcome, brief.nurse, brief.nurse_text))
         for field in self.query("#guideline").results(Input):
@@ -331,12 +360,8 @@ class DecisionModal(ModalScreen["DecisionResult | None"]):
         self.last_error = message
         self._show([message], advice_warnings(self.query_one(RationaleEditor).text))
 
-    def _failed(self, exc: BaseException) -> None:
-        self.busy = False
-        report(self.app, exc)
-
     def _saved(self, result: DecisionResult) -> None:
-        case_id = self.brief.case_id if self.brief else f"#{self.case_pk}"
+        case_id = self.case_label
         hold = int((result.outbox.not_before - result.outbox.created_at).total_seconds())
         tail = f"reply held {hold} s (u to undo)" if result.outbox.state.value == "held" else "reply queued"
         self.app.notify(f"{case_id} {outcome_label(self.outcome)} saved — {tail}", title="Decision saved")
@@ -344,15 +369,11 @@ class DecisionModal(ModalScreen["DecisionResult | None"]):
         self.app.post_message(QueueChanged())
         self.dismiss(result)
 
-    def action_cancel(self) -> None:
-        if not self.busy:
-            self.dismiss(None)
-
 
 # ------------------------------------------------------------------ the call-attempt modal
 
 
-class CallModal(ModalScreen["CallAttempt | None"]):
+class CallModal(CaseModal["CallAttempt | None"]):
     """Log one peer-to-peer attempt: outcome, number dialled (pre-filled), a note."""
 
     DEFAULT_CSS = """
@@ -372,12 +393,6 @@ class CallModal(ModalScreen["CallAttempt | None"]):
         Binding("escape", "cancel", "Cancel", priority=True),
     ]
 
-    def __init__(self, case_pk: int) -> None:
-        super().__init__()
-        self.case_pk = case_pk
-        self.brief: CaseBrief | None = None
-        self.busy = False
-
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Static("Log a peer-to-peer call attempt", id="title", markup=False)
@@ -391,23 +406,12 @@ class CallModal(ModalScreen["CallAttempt | None"]):
             yield Static("ctrl+s log · esc cancel", id="keys", markup=False)
 
     def on_mount(self) -> None:
-        if self.app.is_headless:
-            for field in self.query(Input):
-                field.cursor_blink = False
+        self._no_blink()
         self.query_one("#outcome", Select).focus()
         self._load()
 
-    @work(thread=True, exclusive=True, group="call-load")
-    def _load(self) -> None:
-        try:
-            brief = _brief(app_ctx(self.app), self.case_pk)
-        except Exception as exc:
-            self.app.call_from_thread(report, self.app, exc)
-            return
-        self.app.call_from_thread(self._loaded, brief)
-
     def _loaded(self, brief: CaseBrief) -> None:
-        self.brief = brief
+        super()._loaded(brief)
         self.query_one("#title", Static).update(f"Log a peer-to-peer call attempt — {brief.case_id}")
         number = self.query_one("#number", Input)
         if not number.value:
@@ -437,17 +441,8 @@ class CallModal(ModalScreen["CallAttempt | None"]):
         self.busy = False
         self.query_one("#messages", Static).update(Text(f"✗ {message}", style="bold red"))
 
-    def _failed(self, exc: BaseException) -> None:
-        self.busy = False
-        report(self.app, exc)
-
     def _saved(self, call: CallAttempt) -> None:
-        case_id = self.brief.case_id if self.brief else f"#{self.case_pk}"
-        self.app.notify(f"{case_id}: call attempt logged ({outcome_label(call.outcome)})")
+        self.app.notify(f"{self.case_label}: call attempt logged ({outcome_label(call.outcome)})")
         self.app.post_message(CaseChanged(self.case_pk))
         self.dismiss(call)
-
-    def action_cancel(self) -> None:
-        if not self.busy:
-            self.dismiss(None)
 
