@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from uq.services.context import Context
 
 Handler = Callable[[argparse.Namespace, Config], int]
+URGENCY_LABEL = {"urgent": "URG", "standard": "std", "unknown": "?"}  # as the TUI shows it
 
 
 class _Parser(argparse.ArgumentParser):
@@ -104,7 +105,7 @@ def cmd_queue(args: argparse.Namespace, cfg: Config) -> int:
         )
         f = c.fields
         print(
-            f"{left:>10}  {f.urgency.value[:3].upper():3}  {c.case_id:<18.18}  {flags}  "
+            f"{left:>10}  {URGENCY_LABEL.get(f.urgency.value, '?'):3}  {c.case_id:<18.18}  {flags}  "
             f"{(f.client or '')[:20]:<20}  {(f.service or '')[:36]:<36}  {f.nurse_recommendation.value}"
         )
     return 0
