@@ -100,5 +100,8 @@ def save(db: Path, ref: datetime) -> None:
             out.close()
         os.chmod(tmp, 0o600)
         tmp.replace(target)
+        for stale in target.parent.glob("demo-template-*.sqlite3"):  # from older uq versions
+            if stale != target:
+                stale.unlink(missing_ok=True)
     except (sqlite3.Error, OSError):
         return
