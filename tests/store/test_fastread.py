@@ -56,3 +56,11 @@ def test_fast_path_does_not_import_sqlalchemy() -> None:
     code = "import sys, uq.services.quick; print('sqlalchemy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_odd_characters_in_the_path(tmp_path: Path) -> None:
+    odd = tmp_path / "dr #1 notes"  # ("?" cannot be in a SQLAlchemy sqlite URL at all)
+    odd.mkdir()
+    url = f"sqlite:///{odd / 'uq.sqlite3'}"
+    store = _seed(url, 4)
+    assert quick_queue_rows(url) == store.queue_rows()

@@ -53,3 +53,23 @@ def test_pdf_only_fields_fill_what_the_case_lacks(tmp_path: Path) -> None:
     assert due == datetime(2026, 11, 29, 14, 0, tzinfo=UTC) and due != before, "the explicit due time binds now"
     entry = [e for e in ctx.store.audit_entries() if e.action == "fields_from_pdf"]
     assert entry and "facility" in entry[0].detail and "Imaging" not in entry[0].detail, "names, never values"
+
+
+def test_a_decided_case_keeps_its_fields(tmp_path: Path) -> None:
+    from uq.domain import Outcome
+    from uq.services import review
+
+    raw = mc.multipart(
+        mc.std("Nurse <nurse@example-um.com>", "UM Review Request - Case #PDF-778", "<pdf-778@example-um.com>"),
+        [mc.part(BODY.replace("PDF-777", "PDF-778")), mc.attachment("packet.pdf", PACKET)],
+    )
+    now = datetime(2026, 11, 29, 13, 0, tzinfo=UTC)
+    cfg = parse_config({"reviewer": {"email": "dr@example.org"}})
+    ctx = Context.open(cfg, clock=FixedClock(now), url=f"sqlite:///{tmp_path / 'uq.sqlite3'}")
+    sync.ingest_batch(ctx, "INBOX", 1, [FetchedMessage(1, now, raw, ())], extract_pdf_text=False)
+    (case,) = ctx.store.cases()
+    review.decide(ctx, case.id, Outcome.APPROVE)
+    assert fill_pdf_texts(ctx) == 1  # the text is still kept for display
+    after = ctx.store.case(case.id)
+    assert after is not None and after.fields == case.fields, "not changed behind the physician's decision"
+    assert ctx.store.attachments(case.id)[0].text

@@ -86,3 +86,41 @@ def test_a_late_failure_never_overwrites_a_sent_reply(tmp_path: Path) -> None:
         assert not tx.set_outbox(item.id, state=OutboxState.FAILED, last_error="timed out", claimed_attempts=1)
     assert ctx.store.outbox()[0].state is OutboxState.SENT
     assert outbox.send_due(ctx, transport=lambda *a: None).sent == 0  # nothing left to send
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_a_follow_up_never_overwrites_what_another_writer_saved_meanwhile(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """The batch reads the case first and writes at the end; a field the PDF pass (or any
+    other writer) filled in between must survive, and the count is not reset."""
+    from uq.mail.imap import FetchedMessage
+    from uq.services import sync
+
+    url = f"sqlite:///{tmp_path / 'uq.sqlite3'}" if backend == "sqlite" else request.getfixturevalue("pg_url")
+    ctx = _ctx(url)
+    pk = _case(ctx)
+    followup = (
+        b"From: nurse@example-um.com\r\nSubject: RE: Case UM-RACE - records\r\n"
+        b"Message-ID: <race-2@x>\r\nIn-Reply-To: <race@x>\r\n\r\n"
+        b"Case ID: UM-RACE\r\nDiagnosis: M54.16 Radiculopathy\r\n"
+    )
+    real_preload = sync._BatchIngest.preload
+
+    def preload_then_someone_else_writes(self: object, *a: object, **k: object) -> None:
+        real_preload(self, *a, **k)  # type: ignore[arg-type]
+        other = _ctx(url)
+        with other.store.tx() as tx:
+            tx.fill_missing_fields(pk, CaseFields(facility="Example Imaging Center"))
+
+    sync._BatchIngest.preload = preload_then_someone_else_writes  # type: ignore[method-assign]
+    try:
+        summary, _ = sync.ingest_batch(ctx, "INBOX", 1, [FetchedMessage(1, NOW, followup, ())])
+    finally:
+        sync._BatchIngest.preload = real_preload  # type: ignore[method-assign]
+    assert summary.updated == 1
+    case = ctx.store.case(pk)
+    assert case is not None
+    assert case.fields.facility == "Example Imaging Center"
+    assert case.fields.diagnosis == "M54.16 Radiculopathy"
+    assert case.update_count == 1

@@ -48,3 +48,6 @@ def test_restored_template_matches_a_fresh_build_later(
     assert len(view(restored)) == 15
     assert quick is not None and [r.case_id for r in quick] == [c for c, *_ in view(fresh)]
     assert restored.store.counts() == fresh.store.counts()
+    from uq.services import audit
+
+    assert audit.verify(restored)[0], "a restored demo starts its own, intact audit chain"

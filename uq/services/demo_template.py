@@ -55,7 +55,8 @@ def restore(root: Path, now: datetime) -> bool:
             delta = int((now - datetime.fromisoformat(row[0])).total_seconds())
             _shift_times(conn, delta)
             conn.execute("DELETE FROM uq_meta WHERE key = ?", (_REF_KEY,))
-            conn.execute("DELETE FROM audit")
+            conn.execute("DELETE FROM audit")  # and restart the chain's head with it
+            conn.execute("UPDATE uq_meta SET value = ? WHERE key = 'audit_head'", ('{"hash": "", "count": 0}',))
             conn.commit()
         finally:
             conn.close()

@@ -48,7 +48,10 @@ def fill_pdf_texts(
 
 def _complete_case(ctx: Context, tx: Tx, case: Case, sender: str, text: str) -> None:
     """Fields only the PDF carries (facility, a due time, ...) fill what the case lacks;
-    the usual packet repeats the email and costs one label scan, no write."""
+    the usual packet repeats the email and costs one label scan, no write. A decided case
+    is left as the physician saw it: its text is stored, its fields are not changed."""
+    if not case.status.is_open:
+        return
     fields = fields_from_pdf_text(text, tz=ctx.tz, parse=ctx.config.parse, sender=sender)
     if not any(_empty(getattr(case.fields, f.name)) and not _empty(getattr(fields, f.name)) for f in dc_fields(fields)):
         return

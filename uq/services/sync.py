@@ -77,6 +77,8 @@ class _CaseState:
     body: str = ""  # a new case's whole body text; for a stored case, the text to append
     touched: bool = False
     pk: int | None = None
+    changed: set[str] = field(default_factory=set)  # fields the batch's follow-ups changed
+    followups: int = 0
 
     def resolved(self) -> int:
         assert self.pk is not None
@@ -251,6 +253,8 @@ class _BatchIngest:
         if parsed.body_text:
             st.body += f"\n\n--- update {now.isoformat()} ---\n" + parsed.body_text
         st.touched = True
+        st.changed.update(changed)
+        st.followups += 1
         self.attachments.extend((st, raw_ix, a) for a in parsed.attachments)
         detail = f"uid {it.uid}; changed: {', '.join(changed) or 'none'}; attachments: {len(parsed.attachments)}"
         self.audits.append((now, "updated", st, detail))
@@ -302,9 +306,10 @@ class _BatchIngest:
         raw_rows = [replace(r, case_pk=_pk(ref)) for r, ref in self.raws]
         raw_pks = tx.add_raws(raw_rows)
         tx.add_attachments([(st.resolved(), raw_pks[ix], a) for st, ix, a in self.attachments])
-        tx.apply_followups(
-            [(st.case, st.body, deadlines.deadlines_for(ctx, st.case)) for st in self.states.values() if st.touched]
-        )
+        touched = [st for st in self.states.values() if st.touched]
+        tx.apply_followups([(st.case, st.changed, st.body, st.followups) for st in touched])
+        for st in touched:  # from the row as it is now: another writer may have moved a clock
+            deadlines.refresh(ctx, tx, st.case.id)
         tx.audit_many([(at, "sync", action, _pk(st), detail) for at, action, st, detail in self.audits])
         self.summary.new_case_pks += [st.resolved() for st in self.new_refs]
         self.summary.urgent_case_pks += [st.resolved() for st in self.urgent_refs]

@@ -12,20 +12,19 @@ from sqlmodel import Session, select
 from uq.domain import (
     Attachment,
     Case,
-    CaseFields,
     Deadlines,
 )
 from uq.store.convert import (
     _ATT_T,
     _CASE_READ_COLS,
     _CASE_T,
+    _FIELD_COLUMN,
     _RAW_T,
     URGENCY_RANK,
     NewRaw,
     SeenRaw,
     _chunks,
     _deadline_values,
-    _deadline_values_names,
     _group,
     case_from_row,
     field_values,
@@ -169,29 +168,22 @@ class BatchTx:
             ids.update(((sender, case_id), pk) for sender, case_id, pk in conn.execute(q))
         return [ids[(c.sender, c.case_id)] for c, _, _ in cases]
 
-    def apply_followups(self, updates: Sequence[tuple[Case, str, Deadlines]]) -> None:
-        """Write stored cases changed by follow-ups: their fields, update count and time,
-        deadlines, and text appended to the body, in one statement."""
-        if not updates:
-            return
-        values: dict[str, Any] = {name: bindparam("v_" + name) for name in field_values(CaseFields())}
-        for name in ("urgency_rank", "update_count", "last_updated_at", *_deadline_values_names()):
-            values[name] = bindparam("v_" + name)
-        values["body_text"] = func.coalesce(_CASE_T.c.body_text, "") + bindparam("v_body_suffix")
-        q = update(_CASE_T).where(_CASE_T.c.id == bindparam("v_pk")).values(values)
-        rows = []
-        for c, suffix, d in updates:
-            row = {"v_" + k: v for k, v in field_values(c.fields).items()}
-            row.update({"v_" + k: v for k, v in _deadline_values(d).items()})
-            row.update(
-                v_pk=c.id,
-                v_urgency_rank=URGENCY_RANK[c.fields.urgency.value],
-                v_update_count=c.update_count,
-                v_last_updated_at=c.last_updated_at,
-                v_body_suffix=suffix,
-            )
-            rows.append(row)
-        self.s.connection().execute(q, rows)
+    def apply_followups(self, updates: Sequence[tuple[Case, Iterable[str], str, int]]) -> None:
+        """(case, names of the fields its follow-ups changed, text to append, how many
+        follow-ups) for stored cases. Only the changed columns are written and the count is
+        incremented in SQL, so a value another writer saved meanwhile (the PDF pass, an
+        extension) is never overwritten with this batch's older copy."""
+        for case, changed, suffix, count in updates:
+            values = field_values(case.fields)
+            cols = {_FIELD_COLUMN.get(name, name) for name in changed}
+            row: dict[str, Any] = {col_: values[col_] for col_ in cols}
+            if "urgency" in cols:
+                row["urgency_rank"] = URGENCY_RANK[case.fields.urgency.value]
+            row["update_count"] = _CASE_T.c.update_count + count
+            row["last_updated_at"] = case.last_updated_at
+            if suffix:
+                row["body_text"] = func.coalesce(_CASE_T.c.body_text, "") + suffix
+            self.s.execute(update(_CASE_T).where(_CASE_T.c.id == case.id).values(row))
 
     def add_attachments(self, items: Sequence[tuple[int, int, Attachment]]) -> None:
         """(case_pk, raw_pk, attachment) rows in one statement."""

@@ -299,7 +299,3 @@ def _raw_info(r: RawMessageRow) -> RawMessageInfo:
         r.size,
         r.case_pk,
     )
-
-
-def _deadline_values_names() -> tuple[str, ...]:
-    return ("due_at", "reviewer_due_at", "regulatory_due_at", "binding", "window_start")

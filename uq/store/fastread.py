@@ -40,7 +40,7 @@ def quick_queue_rows(url: str, limit: int = 200) -> list[QueueRow] | None:
     if path is None or not path.is_file():
         return None
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=2)
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=2)
     except sqlite3.Error:
         return None
     try:
