@@ -384,6 +384,8 @@ def store_batch(
             if b.classify(it):
                 to_mark.append(it.uid)
         b.flush()
+        if to_mark and not rescan and ctx.config.imap.after_ingest != "none":
+            tx.set_pending_marks(mailbox, uidvalidity, to_mark, True)  # cleared once the server has them
         if msgs:
             tx.advance_cursor(mailbox, uidvalidity, max(m.uid for m in msgs), ctx.clock())
     return summary, to_mark
@@ -422,12 +424,15 @@ def sync_once(
                     action="uidvalidity_changed",
                     detail=f"{mailbox}: now {state.uidvalidity}; full re-scan",
                 )
+        marking = ctx.config.imap.after_ingest != "none"
+        if marking:  # stored last time, but the link dropped before the server marked them
+            _mark(ctx, sess, mailbox, state.uidvalidity, _pending(ctx, mailbox, state.uidvalidity))
         total = SyncSummary()
         for msgs in sess.fetch_new(cursor or 0, max(1, ctx.config.imap.batch_size)):
             parsed = parse_many([m.raw for m in msgs], ctx.tz, ctx.config.parse)
             summary, to_mark = store_batch(ctx, mailbox, state.uidvalidity, msgs, parsed, rescan=rescan)
-            if to_mark and ctx.config.imap.after_ingest != "none":
-                sess.mark_ingested(to_mark)
+            if to_mark and marking:
+                _mark(ctx, sess, mailbox, state.uidvalidity, to_mark)
             total.add(summary)
             if on_batch is not None and summary.total:
                 on_batch(summary)
@@ -437,6 +442,20 @@ def sync_once(
     finally:
         if own:
             sess.close()
+
+
+def _pending(ctx: Context, mailbox: str, uidvalidity: int) -> list[int]:
+    with ctx.store.tx() as tx:
+        return tx.pending_marks(mailbox, uidvalidity)
+
+
+def _mark(ctx: Context, sess: ImapSession, mailbox: str, uidvalidity: int, uids: list[int]) -> None:
+    """after_ingest on the server, then forget the pending mark (stored with the batch)."""
+    if not uids:
+        return
+    sess.mark_ingested(uids)
+    with ctx.store.tx() as tx:
+        tx.set_pending_marks(mailbox, uidvalidity, uids, False)
 
 
 def parse_many(raws: list[bytes], tz: ZoneInfo, cfg: ParseConfig) -> list[ParsedEmail]:

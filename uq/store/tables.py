@@ -64,6 +64,9 @@ class RawMessageRow(SQLModel, table=True):
     size: int = 0
     raw: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     kind: str  # new | updated | duplicate | not_case | quarantined
+    # stored, but not yet flagged/moved on the server (after_ingest): a crash between the
+    # commit and the marking is finished by the next sync
+    pending_mark: bool = Field(default=False, index=True)
     reason: str | None = None
     sender: str = ""
     subject: str = ""

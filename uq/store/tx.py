@@ -38,6 +38,7 @@ from uq.store.convert import (
     URGENCY_RANK,
     RawMessageInfo,
     _apply_fields,
+    _chunks,
     _raw_info,
     audit_hash,
     call_from_row,
@@ -75,6 +76,26 @@ class Tx(BatchTx):
     def known_uidvalidities(self, mailbox: str) -> list[int]:
         rows = self.s.exec(select(SyncCursorRow.uidvalidity).where(SyncCursorRow.mailbox == mailbox))
         return list(rows)
+
+    def set_pending_marks(self, mailbox: str, uidvalidity: int, uids: Sequence[int], pending: bool) -> None:
+        for part in _chunks(uids):
+            self.s.execute(
+                update(RawMessageRow)
+                .where(
+                    col(RawMessageRow.mailbox) == mailbox,
+                    col(RawMessageRow.uidvalidity) == uidvalidity,
+                    col(RawMessageRow.uid).in_(part),
+                )
+                .values(pending_mark=pending)
+            )
+
+    def pending_marks(self, mailbox: str, uidvalidity: int) -> list[int]:
+        q = select(RawMessageRow.uid).where(
+            col(RawMessageRow.mailbox) == mailbox,
+            col(RawMessageRow.uidvalidity) == uidvalidity,
+            col(RawMessageRow.pending_mark).is_(True),
+        )
+        return sorted(self.s.exec(q))
 
     def advance_cursor(self, mailbox: str, uidvalidity: int, last_uid: int, now: datetime) -> None:
         row = self.s.get(SyncCursorRow, (mailbox, uidvalidity))
