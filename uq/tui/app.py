@@ -173,7 +173,12 @@ class UqApp(App[int]):
         elif isinstance(exc, UqError):
             self.notify(str(exc), severity="warning", timeout=8)
         else:
-            log.error("unexpected %s", type(exc).__name__, exc_info=exc)
+            # the type and where it was raised, never the message: it could carry case text
+            tb = exc.__traceback__
+            while tb is not None and tb.tb_next is not None:
+                tb = tb.tb_next
+            where = f"{tb.tb_frame.f_code.co_filename}:{tb.tb_lineno}" if tb is not None else "?"
+            log.error("unexpected %s at %s", type(exc).__name__, where)
             self.notify(
                 f"unexpected error: {type(exc).__name__} (see the log)",
                 severity="error",
