@@ -60,26 +60,25 @@ def tls_files(tmp_path_factory: pytest.TempPathFactory) -> TlsFiles:
     return write_tls_files(tmp_path_factory.mktemp("tls"))
 
 
-@pytest.fixture(scope="module")
-def dovecot() -> Iterator[Dovecot]:
-    """A private Dovecot shared by one test module (user reviewer / s3cret-pw)."""
+def _private_dovecot() -> Iterator[Dovecot]:
     _need_dovecot()
     d = started_dovecot()
     try:
         yield d
     finally:
         d.stop()
+
+
+@pytest.fixture(scope="module")
+def dovecot() -> Iterator[Dovecot]:
+    """A private Dovecot shared by one test module (user reviewer / s3cret-pw)."""
+    yield from _private_dovecot()
 
 
 @pytest.fixture
 def dovecot_fn() -> Iterator[Dovecot]:
     """A private Dovecot for one test: for tests that kill it or break its mailboxes."""
-    _need_dovecot()
-    d = started_dovecot()
-    try:
-        yield d
-    finally:
-        d.stop()
+    yield from _private_dovecot()
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
+from textual.screen import Screen
 from textual.widgets import Static
 
 from tests.fixtures.env import UqHome
@@ -62,6 +63,14 @@ async def settle(pilot: Pilot[None], rounds: int = 4) -> None:
     for _ in range(rounds):
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
+
+
+async def open_modal(pilot: Pilot[None], key: str) -> Screen[object]:
+    """Press a decision/call key once the case has settled, and return the modal it opens."""
+    await settle(pilot)
+    await pilot.press(key)
+    await settle(pilot)
+    return pilot.app.screen
 
 
 def pk_of(ctx: Context, case_id: str) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.widgets import Input, Select
 
-from tests.tui.case_host import Host, demo_ctx_fixture, pk_of, settle, sync  # noqa: F401
+from tests.tui.case_host import Host, demo_ctx_fixture, open_modal, pk_of, settle, sync  # noqa: F401
 from uq.domain import CallOutcome
 from uq.queue.clock import FixedClock
 from uq.services.context import Context
@@ -20,9 +20,7 @@ async def test_call_attempt_logged_with_prefilled_number(
     pk = pk_of(demo_ctx, "UM-2026-004520")
     app = Host(demo_ctx, fixed_clock, open_pk=pk)
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        await pilot.press("l")
-        await settle(pilot)
+        await open_modal(pilot, "l")
         modal = app.screen
         assert isinstance(modal, CallModal)
         assert modal.query_one("#number", Input).value == "(555) 220-9090"
@@ -44,9 +42,7 @@ async def test_call_modal_escape_logs_nothing(demo_ctx: Context, fixed_clock: Fi
     pk = pk_of(demo_ctx, "UM-2026-004520")
     app = Host(demo_ctx, fixed_clock, open_pk=pk)
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        await pilot.press("l")
-        await settle(pilot)
+        await open_modal(pilot, "l")
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, CaseScreen)

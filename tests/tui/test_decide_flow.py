@@ -10,7 +10,7 @@ from textual.widgets import Input, Select, Static
 
 from tests.fixtures.env import UqHome, write_config
 from tests.fixtures.smtp import SmtpServer
-from tests.tui.case_host import Host, demo_ctx_fixture, open_demo, pk_of, settle, sync  # noqa: F401
+from tests.tui.case_host import Host, demo_ctx_fixture, open_demo, open_modal, pk_of, settle, sync  # noqa: F401
 from uq.config import load_config
 from uq.domain import CaseStatus, DeclineReason, OutboxState, Outcome
 from uq.queue.clock import FixedClock
@@ -35,10 +35,7 @@ def _toasts(app: Host) -> list[str]:
 
 
 async def _decide(pilot, key: str, *, rationale: str = "", **fields: object) -> None:  # type: ignore[no-untyped-def]
-    await settle(pilot)
-    await pilot.press(key)
-    await settle(pilot)
-    modal = pilot.app.screen
+    modal = await open_modal(pilot, key)
     assert isinstance(modal, DecisionModal)
     if rationale:
         modal.query_one(RationaleEditor).load_text(rationale)
@@ -64,9 +61,7 @@ async def test_approve_end_to_end(demo_ctx: Context, fixed_clock: FixedClock) ->
     pk = pk_of(demo_ctx, "ACR-77305")
     app = Host(demo_ctx, fixed_clock, open_pk=pk)
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        await pilot.press("a")
-        await settle(pilot)
+        await open_modal(pilot, "a")
         agreement = str(app.screen.query_one("#agreement", Static).content)
         assert "APPROVE" in agreement and "agrees with the nurse" in agreement
         assert app.screen.query_one("#title", Static).content == "Approve — ACR-77305"
@@ -88,9 +83,7 @@ async def test_deny_with_rationale_and_prefilled_guideline(
     pk = pk_of(demo_ctx, "UM-2026-004512")
     app = Host(demo_ctx, fixed_clock, open_pk=pk)
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        await pilot.press("d")
-        await settle(pilot)
+        await open_modal(pilot, "d")
         guideline = app.screen.query_one("#guideline", Input).value
         assert guideline == "MCG A-0317 Magnetic Resonance Imaging, Lumbar Spine (27th ed.)"
         assert "agrees with the nurse" in str(app.screen.query_one("#agreement", Static).content)
@@ -186,9 +179,7 @@ async def test_treatment_advice_needs_a_second_confirm(
     pk = pk_of(demo_ctx, "ACR-77305")
     app = Host(demo_ctx, fixed_clock, open_pk=pk)
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        await pilot.press("a")
-        await settle(pilot)
+        await open_modal(pilot, "a")
         editor = app.screen.query_one(RationaleEditor)
         editor.focus()
         await pilot.press(*"I would start aspirin")
@@ -218,9 +209,7 @@ async def test_templates_insert_into_the_rationale(
     ctx = open_demo(tmp_path, fixed_clock, base)
     app = Host(ctx, fixed_clock, open_pk=pk_of(ctx, "UM-2026-004512"))
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        await pilot.press("d")
-        await settle(pilot)
+        await open_modal(pilot, "d")
         app.screen.query_one("#template", Select).value = "imaging"
         await pilot.pause()
         text = app.screen.query_one(RationaleEditor).text
@@ -239,9 +228,7 @@ async def test_ctrl_e_edits_the_rationale_in_editor(
     monkeypatch.delenv("EDITOR", raising=False)
     app = Host(demo_ctx, fixed_clock, open_pk=pk_of(demo_ctx, "ACR-77305"))
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        await pilot.press("a")
-        await settle(pilot)
+        await open_modal(pilot, "a")
         await pilot.press("ctrl+e")
         await pilot.pause()
         assert any("Set $EDITOR" in t for t in _toasts(app))

@@ -9,9 +9,11 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping
+from dataclasses import fields as dataclass_fields
 from dataclasses import replace
 from datetime import datetime
 from email.message import Message
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from uq.config import ParseConfig
@@ -269,33 +271,13 @@ def _fields(found: dict[str, Found], subject: str, tz: ZoneInfo, *, threaded: bo
     if npi is not None and not _NPI_RE.match(npi):
         problems.append(f"provider_npi: not 10 digits {npi!r}")
 
-    fields = CaseFields(
-        case_id=case_id,
-        review_type=review_type,
-        urgency=urgency,
-        received_at=received_at,
-        due_at=due_at,
-        client=text.get("client"),
-        member_name=text.get("member_name"),
-        member_dob=text.get("member_dob"),
-        member_id=text.get("member_id"),
-        requesting_provider=text.get("requesting_provider"),
-        provider_phone=text.get("provider_phone"),
-        provider_npi=npi,
-        facility=text.get("facility"),
-        diagnosis=text.get("diagnosis"),
-        service=text.get("service"),
-        dates_of_service=text.get("dates_of_service"),
-        guideline=text.get("guideline"),
-        criteria_met=text.get("criteria_met"),
-        criteria_not_met=text.get("criteria_not_met"),
-        clinical_summary=text.get("clinical_summary"),
-        nurse_assessment=text.get("nurse_assessment"),
-        nurse_recommendation=recommendation,
-        nurse_recommendation_text=rec_text,
-        nurse_name=text.get("nurse_name"),
-        question=text.get("question"),
+    # every field is the labelled text as found, except the ones read into a type above
+    kwargs: dict[str, Any] = {f.name: text.get(f.name) for f in dataclass_fields(CaseFields)}
+    kwargs.update(
+        case_id=case_id, review_type=review_type, urgency=urgency, received_at=received_at, due_at=due_at,
+        provider_npi=npi, nurse_recommendation=recommendation, nurse_recommendation_text=rec_text,
     )
+    fields = CaseFields(**kwargs)
     return fields, tuple(problems)
 
 
