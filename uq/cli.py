@@ -372,7 +372,16 @@ def cmd_init(args: argparse.Namespace, cfg: Config) -> int:
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(files("uq").joinpath("starter_config.toml").read_text(encoding="utf-8"), encoding="utf-8")
     os.chmod(target, 0o600)
-    print(f"wrote {target}; edit [reviewer], [imap] and [smtp], then run `uq auth set imap` and `uq doctor`")
+    print(f"wrote {target} (mode 0600). Next:")
+    for step in (
+        f"edit {target}: [reviewer] (name, credentials, specialty, licence), [imap] and [smtp]",
+        "uq auth set imap      store the IMAP password in the system keyring",
+        "uq auth set smtp      store the SMTP password in the system keyring",
+        "uq db upgrade         create the database",
+        "uq doctor             check config, keyring, database, IMAP and SMTP (changes nothing)",
+        "uq                    open the queue",
+    ):
+        print(f"  {step}")
     return 0
 
 

@@ -19,6 +19,10 @@ from uq.errors import CredentialError
 Kind = Literal["imap", "smtp"]
 SERVICE = "uq"
 COMMAND_TIMEOUT = 30.0
+# keyrings.alt's file backends keep secrets base64-encoded or merely obscured on disk; they are
+# for tests, never for a reviewer's passwords. Only this explicit opt-in admits them.
+ALLOW_PLAINTEXT_ENV = "UQ_ALLOW_PLAINTEXT_KEYRING"
+_PLAINTEXT_MODULES = ("keyrings.alt",)
 
 
 def _section(kind: Kind, cfg: Config) -> ImapConfig | SmtpConfig:
@@ -65,6 +69,7 @@ def secret_for(kind: Kind, cfg: Config) -> str:
     env = os.environ.get(f"UQ_{kind.upper()}_PASSWORD")
     if env:
         return env
+    _refuse_plaintext_keyring(kind)
     stored = _keyring_get(kind, cfg)
     if stored:
         return stored
@@ -89,6 +94,7 @@ def store_password(kind: Kind, cfg: Config, password: str) -> None:
 
     if not password:
         raise CredentialError("refusing to store an empty password")
+    _refuse_plaintext_keyring(kind)
     if keyring_status() == "unavailable":
         raise CredentialError(
             f"no keyring available to store the {kind.upper()} password: "
@@ -114,6 +120,28 @@ def keyring_status() -> str:
     if isinstance(backend, keyring.backends.fail.Keyring):
         return "unavailable"
     return f"{type(backend).__module__}.{type(backend).__name__}"
+
+
+def is_plaintext_keyring(status: str) -> bool:
+    """True when the backend named by keyring_status() stores secrets in a readable file."""
+    return status.startswith(_PLAINTEXT_MODULES) and os.environ.get(ALLOW_PLAINTEXT_ENV) != "1"
+
+
+def _refuse_plaintext_keyring(kind: Kind) -> None:
+    status = keyring_status()
+    if is_plaintext_keyring(status):
+        raise CredentialError(
+            f"refusing the keyring backend {status}: it keeps passwords in a plain file; "
+            f"install a system keyring or set {kind}.password_command / UQ_{kind.upper()}_PASSWORD"
+        )
+
+
+def checked_keyring_status() -> str:
+    """keyring_status() for `uq doctor`, raising when the backend is a plaintext file."""
+    status = keyring_status()
+    if is_plaintext_keyring(status):
+        raise CredentialError(f"{status} keeps passwords in a plain file: uq will not use it")
+    return status
 
 
 def _keyring_get(kind: Kind, cfg: Config) -> str | None:

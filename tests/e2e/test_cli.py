@@ -106,6 +106,8 @@ def test_init_writes_a_loadable_starter_config(uq_home: Any) -> None:
     r = uq(uq_home.env(), "init")
     assert r.returncode == 0, r.stderr
     assert uq_home.config_path.exists()
+    for step in ("uq auth set imap", "uq auth set smtp", "uq db upgrade", "uq doctor"):
+        assert step in r.stdout, step
     r = uq(uq_home.env(), "queue")
     assert r.returncode == 0 and r.stdout.strip() == "queue empty"
     r = uq(uq_home.env(), "init")
@@ -115,7 +117,11 @@ def test_init_writes_a_loadable_starter_config(uq_home: Any) -> None:
 def test_doctor_all_green_then_wrong_password(
     dovecot: Dovecot, smtp_server: SmtpServer, uq_home: Any, tmp_path: Path
 ) -> None:
-    cfg = write_config(tmp_path, dovecot=dovecot, smtp=smtp_server, db_url=f"sqlite:///{tmp_path / 'uq.sqlite3'}")
+    db_file = tmp_path / "uq.sqlite3"
+    cfg = write_config(tmp_path, dovecot=dovecot, smtp=smtp_server, db_url=f"sqlite:///{db_file}")
+    r = uq(uq_home.env(), "--config", str(cfg), "doctor")
+    assert "not created yet" in r.stdout and not db_file.exists()  # doctor changes nothing
+    assert uq(uq_home.env(), "--config", str(cfg), "db", "upgrade").returncode == 0
     r = uq(uq_home.env(), "--config", str(cfg), "doctor")
     assert r.returncode == 0, r.stdout + r.stderr
     lines = r.stdout.strip().splitlines()

@@ -103,3 +103,18 @@ def test_keyring_status_and_unavailable_keyring(uq_home):
 
 def test_outside_uq_home_the_real_keyring_is_out_of_reach():
     assert keyring_status() == "unavailable"
+
+
+def test_plaintext_keyring_refused_without_the_test_opt_in(uq_home, monkeypatch):
+    """keyrings.alt (installed with the test extras) must never hold a reviewer's password."""
+    from uq.secrets import ALLOW_PLAINTEXT_ENV, checked_keyring_status
+
+    monkeypatch.delenv(ALLOW_PLAINTEXT_ENV)
+    with pytest.raises(CredentialError, match="plain file"):
+        store_password("imap", cfg(), "pw")
+    with pytest.raises(CredentialError, match="plain file"):
+        checked_keyring_status()
+    with pytest.raises(CredentialError, match="refusing the keyring backend"):
+        secret_for("imap", cfg())
+    monkeypatch.setenv("UQ_IMAP_PASSWORD", "from-env")
+    assert secret_for("imap", cfg()) == "from-env"  # the env var still works around it

@@ -21,20 +21,25 @@ def run_checks(cfg: Config) -> Iterator[tuple[str, bool, str]]:
     yield "config", True, cfg.path or "built-in defaults (no config file; run `uq init`)"
 
     def keyring_check() -> str:
-        from uq.secrets import keyring_status
+        from uq.secrets import checked_keyring_status
 
-        return keyring_status()
+        return checked_keyring_status()
 
     yield _check("keyring", keyring_check)
 
     def database() -> str:
+        # doctor only looks: it never creates the file or the schema it is checking
         from uq.store import db
         from uq.store.repo import Store
 
-        store = Store.open(cfg.database_url)
+        path = db.sqlite_path(cfg.database_url)
+        if path is not None and not path.exists():
+            return f"{path} not created yet (`uq db upgrade` or the first `uq` run creates it)"
+        store = Store.open(cfg.database_url, create=False)
         try:
+            if db.schema_version(store.engine) is None:
+                raise UqError("database has no uq schema: run `uq db upgrade`")
             n = store.counts()
-            path = db.sqlite_path(cfg.database_url)
             where = f"{path} (mode {oct(path.stat().st_mode & 0o777)})" if path else store.engine.url.render_as_string()
             return f"{where}: {n['open']} open of {n['cases']} cases"
         finally:
