@@ -101,7 +101,7 @@ def cmd_queue(args: argparse.Namespace, cfg: Config) -> int:
         flags = (
             ("U" if c.update_count else "-")
             + ("!" if c.problems else "-")
-            + ("C" if c.status.value == "call_needed" else "-")
+            + {"call_needed": "C", "pended": "P"}.get(c.status.value, "-")
         )
         f = c.fields
         print(
@@ -444,6 +444,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("--deny", "deny"),
         ("--partial", "partial"),
         ("--call-needed", "call_needed"),
+        ("--pend", "pend"),
         ("--decline", "decline"),
     ):
         g.add_argument(flag, dest="outcome", action="store_const", const=value)

@@ -34,13 +34,20 @@ class NurseRecommendation(StrEnum):
 
 
 class Outcome(StrEnum):
-    """What the physician decides. CALL_NEEDED keeps the case open in the queue."""
+    """What the physician decides. CALL_NEEDED and PEND keep the case open in the queue."""
 
     APPROVE = "approve"
     DENY = "deny"
     PARTIAL = "partial"
     CALL_NEEDED = "call_needed"
+    PEND = "pend"  # information requested from the provider
     DECLINE = "decline"
+
+    @property
+    def is_determination(self) -> bool:
+        """Approve, deny and partial decide coverage; a call, a pend and a decline do not,
+        so no agreement with the nurse is stated or counted for them."""
+        return self in (Outcome.APPROVE, Outcome.DENY, Outcome.PARTIAL)
 
 
 class DeclineReason(StrEnum):
@@ -52,6 +59,7 @@ class DeclineReason(StrEnum):
 class CaseStatus(StrEnum):
     OPEN = "open"
     CALL_NEEDED = "call_needed"
+    PENDED = "pended"  # information requested: stays in the queue
     DECIDED = "decided"
 
     @property

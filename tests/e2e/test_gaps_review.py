@@ -31,7 +31,8 @@ PER_CASE = 62.5
 
 @pytest.fixture
 def decided(dovecot_fn: Dovecot, uq_home: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[Path, Path]:
-    """Five cases in; four decisions: two agree with the nurse, one does not, one call needed."""
+    """Five cases in; four decisions: two agree with the nurse, one does not, one call needed
+    (no determination, so no agreement either way)."""
     dovecot_fn.append([(CORPUS_DIR / f"{name}.eml").read_bytes() for name in FILES])
     db = tmp_path / "uq.sqlite3"
     cfg = write_config(tmp_path, dovecot=dovecot_fn, db_url=f"sqlite:///{db}", pay={"per_case": PER_CASE})
@@ -60,11 +61,11 @@ def test_report_json_counts_agreement_and_pay(decided: tuple[Path, Path], capsys
     rep = json.loads(out)
     assert rep["decisions"] == 4
     assert rep["by_outcome"] == {"deny": 2, "approve": 1, "call_needed": 1}
-    assert rep["agreement_rate"] == pytest.approx(3 / 4)
+    assert rep["agreement_rate"] == pytest.approx(2 / 3), "the call needed is no determination"
     assert rep["earnings"] == pytest.approx(PER_CASE * 3), "a call-needed is not a finished, paid case"
     by_case = {r["case_id"]: r for r in rep["rows"]}
     assert by_case["NW-2026-7781"]["agrees_with_nurse"] is False
-    assert by_case["88231-B"]["agrees_with_nurse"] is True
+    assert by_case["88231-B"]["agrees_with_nurse"] is None
     assert by_case["ACM-88120"]["client"]
     # a period with none of these decisions in it
     code, out, _ = run(capsys, cfg, "report", "--json", "--since", "2099-01-01")
@@ -83,11 +84,11 @@ def test_report_csv_one_row_per_decision(decided: tuple[Path, Path], capsys: pyt
     rows = list(csv.DictReader(io.StringIO(out)))
     assert [r["case_id"] for r in rows] == ["UM-2026-004512", "ACM-88120", "NW-2026-7781", "88231-B"]
     assert [r["outcome"] for r in rows] == ["deny", "approve", "deny", "call_needed"]
-    assert [r["agrees_with_nurse"] for r in rows] == ["True", "True", "False", "True"]
+    assert [r["agrees_with_nurse"] for r in rows] == ["True", "True", "False", ""]
     assert all(r["decided_at"].endswith(("-05:00", "-04:00")) for r in rows), "in the reviewer's zone"
     code, out, _ = run(capsys, cfg, "report")
     assert code == 0
-    assert "decisions 4" in out and "agreement with nurse 75%" in out and f"earnings {PER_CASE * 3:.2f}" in out
+    assert "decisions 4" in out and "agreement with nurse 67%" in out and f"earnings {PER_CASE * 3:.2f}" in out
 
 
 def _queue(capsys: pytest.CaptureFixture[str], cfg: Path) -> dict[str, dict[str, Any]]:

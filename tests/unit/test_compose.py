@@ -329,7 +329,8 @@ def test_call_needed_body_gives_call_back_details_and_the_call_log() -> None:
     assert "Decision: CALL NEEDED" in body
     assert "peer-to-peer call" in body
     assert "call me back at (555) 010-0100 or email me at ann.reviewer@example.org" in body
-    assert "I agree with the nurse's preliminary recommendation (pend" in body
+    assert "No determination yet; the nurse's preliminary recommendation was: pend" in body
+    assert "I agree" not in body and "I disagree" not in body
     assert "Need the PT notes before deciding." in body
     assert "not yet a coverage determination" in body
     log = body[body.index("Peer-to-peer call attempts:") :]

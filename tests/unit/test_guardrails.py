@@ -257,7 +257,6 @@ OC = Outcome
         (OC.APPROVE, N.APPROVE, True),
         (OC.DENY, N.DENY, True),
         (OC.PARTIAL, N.PARTIAL, True),
-        (OC.CALL_NEEDED, N.PEND, True),
         (OC.APPROVE, N.DENY, False),
         (OC.APPROVE, N.PARTIAL, False),
         (OC.APPROVE, N.PEND, False),
@@ -266,10 +265,8 @@ OC = Outcome
         (OC.DENY, N.PEND, False),
         (OC.PARTIAL, N.APPROVE, False),
         (OC.PARTIAL, N.DENY, False),
-        (OC.CALL_NEEDED, N.DENY, False),
-        (OC.CALL_NEEDED, N.APPROVE, False),
     ]
-    + [(OC.DECLINE, n, None) for n in N]
+    + [(o, n, None) for o in (OC.DECLINE, OC.CALL_NEEDED, OC.PEND) for n in N]
     + [(o, N.UNKNOWN, None) for o in OC],
 )
 def test_agreement_matrix(

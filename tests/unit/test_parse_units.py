@@ -156,7 +156,16 @@ def test_expedited_label_takes_yes_no() -> None:
      ("Partial approval: 8 of 12 visits", NurseRecommendation.PARTIAL, "8 of 12 visits"),
      ("Approve partially - 3 days", NurseRecommendation.PARTIAL, "3 days"),
      ("Pend, awaiting records", NurseRecommendation.PEND, "awaiting records"),
-     ("Send to MD", NurseRecommendation.UNKNOWN, "Send to MD")],
+     ("Send to MD", NurseRecommendation.UNKNOWN, "Send to MD"),
+     ("approve 1 day, deny day 5", NurseRecommendation.PARTIAL, "approve 1 day, deny day 5"),
+     ("Approved x3 days; denied day 4", NurseRecommendation.PARTIAL, "Approved x3 days; denied day 4"),
+     ("Deny - 6 visits approved last month, no gain", NurseRecommendation.DENY,
+      "6 visits approved last month, no gain"),
+     ("Deny day 5; approve days 1-4", NurseRecommendation.PARTIAL, "Deny day 5; approve days 1-4"),
+     ("Approve - no reason to deny", NurseRecommendation.APPROVE, "no reason to deny"),
+     ("Deny, does not meet criteria for approval", NurseRecommendation.DENY,
+      "does not meet criteria for approval"),
+     ("Deny - not approved by the PT plan", NurseRecommendation.DENY, "not approved by the PT plan")],
 )
 def test_recommendation(text: str, want: NurseRecommendation, reason: str | None) -> None:
     assert values.recommendation(text) == (want, reason)

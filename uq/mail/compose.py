@@ -48,6 +48,7 @@ DECISION_LABEL = {
     Outcome.DENY: "DENY",
     Outcome.PARTIAL: "PARTIAL APPROVAL",
     Outcome.CALL_NEEDED: "CALL NEEDED",
+    Outcome.PEND: "PENDED - INFORMATION REQUESTED",
     Outcome.DECLINE: "DECLINED",
 }
 
@@ -233,6 +234,8 @@ def _agreement_sentence(outcome: Outcome, agrees: bool | None, nurse: NurseRecom
             "As I am declining this case, I neither agree nor disagree with the nurse's "
             f"preliminary recommendation ({label})."
         )
+    if not outcome.is_determination:
+        return f"No determination yet; the nurse's preliminary recommendation was: {label}."
     if agrees is None:
         return f"The nurse's preliminary recommendation was: {label}."
     verb = "agree" if agrees else "disagree"
@@ -262,6 +265,9 @@ def attestation(outcome: Outcome, reason: DeclineReason | None, specialty: str) 
         "This is a request for a peer-to-peer discussion, not yet a coverage determination, "
         "and not treatment advice."
         if outcome is Outcome.CALL_NEEDED
+        else "This is a request for information, not yet a coverage determination, and not "
+        "treatment advice."
+        if outcome is Outcome.PEND
         else "This is a coverage determination, not treatment advice: treatment decisions "
         "remain with the treating provider and the member."
     )

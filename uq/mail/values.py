@@ -29,6 +29,13 @@ _OUTCOME_RE = re.compile(
     r"|\b(?P<pend>pend(?:ed|ing)?|hold)\b",
     re.I,
 )
+# The other outcome opening a later clause ("approve 1 day, deny day 5"; "approved x3 days;
+# denied day 4"), not history inside a clause ("6 visits approved last month").
+_CLAUSE = r"(?:[,;/+]|\band\b|\bbut\b|\s[-\u2013\u2014])\s*(?:then\s+)?"
+_MIXED_RE = {
+    "approve": re.compile(_CLAUSE + r"den(?:y|ied)\b", re.I),
+    "deny": re.compile(_CLAUSE + r"approv(?:e|ed)\b", re.I),
+}
 _LEAD_RE = re.compile(r"^[\s\-\u2013\u2014:;,.()/]+")
 
 
@@ -54,7 +61,8 @@ def urgency(text: str, *, flag_label: bool = False) -> Urgency:
 
 
 def recommendation(text: str) -> tuple[NurseRecommendation, str | None]:
-    """The outcome named first (a "partial" anywhere before the reason wins), and the reason."""
+    """The outcome named first (a "partial" anywhere before the reason wins, and approve
+    plus deny of different parts reads as partial), and the reason."""
     m = _OUTCOME_RE.search(text)
     if m is None:
         return NurseRecommendation.UNKNOWN, text.strip() or None
@@ -69,6 +77,10 @@ def recommendation(text: str) -> tuple[NurseRecommendation, str | None]:
         if nxt.lastgroup == "partial":
             kind = "partial"
         head_end = nxt.end()
+    mixed = _MIXED_RE.get(kind)
+    if mixed is not None and mixed.search(text, head_end):
+        # approves one part and denies another: a partial, and the whole text is its reason
+        return NurseRecommendation.PARTIAL, text.strip()
     outcome = {
         "partial": NurseRecommendation.PARTIAL,
         "deny": NurseRecommendation.DENY,

@@ -109,6 +109,35 @@ _VERBS_ING = _words(
 _CHANGE = "(?:" + "|".join(_VERBS) + ")"
 _CHANGE_ING = "(?:" + "|".join(_VERBS_ING) + ")"
 _PRONOUN = r"(?:the\s+patient|the\s+member|patient|member|him|her|them|pt)"
+# What a modal ("should", "needs to") may govern when it tells someone how to treat.
+_MODAL_VERBS = (
+    r"(?:start|begin|initiate|try|take|receive|undergo|use|switch|increase|decrease|add|stop|"
+    r"discontinue|continue|get|obtain|consider|wear|avoid|resume|restart|proceed\s+with|"
+    r"be\s+(?:started|treated|switched|given|prescribed|placed|put|referred|tapered|titrated|managed))"
+)
+# Imperatives that open a sentence ("Take ibuprofen", "Please start CPAP"). Coverage verbs
+# (approve, deny, submit, provide, see, note) are not here, and a following "of", "date"
+# or a verb shows the word is a noun ("Start of symptoms was ...").
+_IMPERATIVES = _words(
+    "start stop begin initiate prescribe give add order try treat increase decrease reduce "
+    "switch discontinue taper titrate continue obtain refer use take consider recommend "
+    "suggest advise avoid hold resume restart schedule perform get administer apply wean "
+    "encourage counsel"
+)
+_SENTENCE_START = r"(?:^|(?<=[.;!?:\n])\s*|\n\s*[-*\u2022]?\s*)"
+_DOSE = (
+    r"\b\d+(?:\.\d+)?\s*(?:mg|mcg|g|units?|ml|iu)(?:\s*/\s*kg)?\b\s*"
+    r"(?:(?:po|iv|im|sc|subq|orally|by\s+mouth)\s+)?"
+    r"(?:once|twice|three\s+times|four\s+times|daily|bid|tid|qid|qd|qhs|q\s*\d+\s*h\w*|"
+    r"every\s+\d+\s+hours?|at\s+bedtime|nightly|weekly)\b"
+)
+# A sentence that reports history ("was", "documented", "since 2024"): a dose in it is a fact.
+_HISTORY_RE = re.compile(
+    r"\b(?:was|were|has\s+been|have\s+been|had|is\s+on|are\s+on|documented|documents|listed|"
+    r"records?|recorded|history|since|taking|takes|took|current|currently|prior|previously|"
+    r"reported|reports|notes?|noted|tried|failed|received|requested|requests)\b",
+    re.IGNORECASE,
+)
 
 _ADVICE_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
     re.compile(p, re.IGNORECASE)
@@ -133,8 +162,34 @@ _ADVICE_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
         r"\bshould\s+be\s+(?:treated|started|switched|given|prescribed|placed|put|tapered|titrated)\s+(?:with|on|to)\b",
         # "the patient should take / try / start / undergo"
         rf"\b{_PRONOUN}\s+should\s+(?:take|try|start|stop|begin|receive|undergo|use|switch|increase|decrease)\b",
+        # "should start", "needs to try", "ought to consider"
+        rf"\b(?:should|ought\s+to|needs?\s+to)\s+(?:first\s+|then\s+|also\s+|just\s+)?{_MODAL_VERBS}\b",
+        # "would be appropriate", "would be the appropriate next step", "might be beneficial"
+        r"\b(?:would|will|may|might|could)\s+(?:also\s+)?(?:be\s+(?:(?:the|a|an|more|most|very)\s+)*"
+        r"(?:appropriate|reasonable|indicated|advisable|beneficial|preferable|preferred|better|best|helpful|ideal|wise)|help)\b",
+        # "the next step is", "the appropriate treatment would be"
+        r"\b(?:next|best|appropriate|correct|right)\s+(?:step|treatment|therapy|management|course|option)\s+(?:is|would\s+be|should\s+be)\b",
+        # "is recommended", "are advised" (but not history: "was recommended")
+        r"\b(?:is|are)\s+(?:strongly\s+|also\s+)?(?:recommended|advised|suggested|encouraged)\b",
+        # "recommend physical therapy", "I suggest an MRI" (a coverage word after it is not advice)
+        r"\b(?:i\s+|we\s+)?(?:would\s+|strongly\s+)?(?:recommend|suggest|advise)\b(?!\s+(?:the\s+)?(?:denial|denying|approval|approving|approve|deny|"
+        r"partial|modification|non-?certification|certification|coverage|resubmi\w*|submi\w*|send\w*|provid\w*|"
+        r"(?:that\s+)?(?:the\s+)?(?:request|service|stay|case|claim|plan|provider\s+(?:submit|resubmit|send|provide))))",
+        # "consider an MRI", "please consider PT" (but "does not consider this service")
+        rf"{_SENTENCE_START}(?:please\s+)?consider\b|\b(?:should|could|would|may|might|to)\s+consider\b",
+        # "prescribe" in any person
+        r"\bprescribe\b",
+        # "best to start with", "prudent to try"
+        r"\b(?:best|better|advisable|prudent|reasonable|wise)\s+to\s+(?:start|begin|try|use|add|switch|continue|get|obtain|order|treat|wait|consider|proceed)\b",
+        # a sentence that opens with an imperative: "Take ibuprofen", "Please start CPAP"
+        rf"{_SENTENCE_START}(?:please\s+|then\s+|just\s+)?(?:{'|'.join(_IMPERATIVES)})\b(?!\s+(?:of|date|dated|was|were|is|are|has|had|in|time|point|and)\b)(?!-)",
+        # "suggest they just order", "have the patient start", "let them try"
+        rf"\b(?:have|get|let)\s+(?:the\s+)?(?:patient|member|provider|them|him|her|pt)\s+{_CHANGE}\b",
+        rf"\b(?:suggest|recommend|advise)\s+(?:they|he|she|you|the\s+provider)\s+(?:just\s+|should\s+)?(?:{_CHANGE}|get|obtain|use|take)\b",
     )
 )
+_DOSE_RE = re.compile(_DOSE, re.IGNORECASE)
+_SENTENCE_RE = re.compile(r"[^.!?;\n]+(?:[.!?;]|\n|$)")
 
 # A phrase that only reports what was requested or planned is not advice: "the request to
 # increase the dose", "the provider plans to switch to ...".
@@ -146,22 +201,45 @@ _REPORTED_RE = re.compile(
 )
 
 
+def _dose_phrases(text: str) -> list[tuple[int, str]]:
+    """A dose with a frequency ("300 mg three times daily") in a sentence that does not
+    report history: that is a regimen being proposed."""
+    found: list[tuple[int, str]] = []
+    for sentence in _SENTENCE_RE.finditer(text):
+        if _HISTORY_RE.search(sentence.group(0)):
+            continue
+        for m in _DOSE_RE.finditer(sentence.group(0)):
+            found.append((sentence.start() + m.start(), m.group(0)))
+    return found
+
+
 def advice_warnings(text: str) -> list[str]:
     """One warning per phrase that reads as treatment advice, in the order found."""
     found: list[tuple[int, str]] = []
     seen: set[str] = set()
+    spans: list[tuple[int, int]] = []
     text = text.replace("\u2019", "'")  # typographic apostrophe: "I\u2019d start"
+    candidates: list[tuple[int, int, str]] = []
     for pattern in _ADVICE_PATTERNS:
         for m in pattern.finditer(text):
+            if not m.group(0).strip():
+                continue
             if _REPORTED_RE.search(text[max(0, m.start() - 40) : m.start()]):
                 continue
-            phrase = " ".join(m.group(0).split())
-            key = phrase.lower()
-            if key in seen:
-                continue
-            seen.add(key)
-            found.append((m.start(), phrase))
-    found.sort()
+            candidates.append((m.start(), m.end(), m.group(0)))
+    candidates += [(at, at + len(p), p) for at, p in _dose_phrases(text)]
+    # where matches overlap the longest wins: "I recommend starting" over "I recommend"
+    kept: list[tuple[int, int, str]] = []
+    for start, end, raw in sorted(candidates, key=lambda c: (-(c[1] - c[0]), c[0])):
+        start += len(raw) - len(raw.lstrip())
+        if not any(s < end and start < e for s, e in spans):
+            spans.append((start, end))
+            kept.append((start, end, raw))
+    for start, _end, raw in sorted(kept):
+        phrase = " ".join(raw.split())
+        if phrase.lower() not in seen:
+            seen.add(phrase.lower())
+            found.append((start, phrase))
     return [
         f'"{phrase}" reads as treatment advice: a determination is about coverage, not care'
         for _, phrase in found
@@ -225,13 +303,13 @@ _AGREES = {
     Outcome.APPROVE: NurseRecommendation.APPROVE,
     Outcome.DENY: NurseRecommendation.DENY,
     Outcome.PARTIAL: NurseRecommendation.PARTIAL,
-    Outcome.CALL_NEEDED: NurseRecommendation.PEND,
 }
 
 
 def agreement(outcome: Outcome, nurse: NurseRecommendation) -> bool | None:
-    """Whether the physician agrees with the nurse; None when the question does not arise
-    (a declined case, or a nurse recommendation the parser could not read)."""
-    if outcome is Outcome.DECLINE or nurse is NurseRecommendation.UNKNOWN:
+    """Whether the physician's determination agrees with the nurse; None when the question
+    does not arise: no determination was made (call needed, pend, decline) or the parser
+    could not read the nurse's recommendation."""
+    if not outcome.is_determination or nurse is NurseRecommendation.UNKNOWN:
         return None
     return _AGREES[outcome] is nurse

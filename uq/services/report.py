@@ -7,7 +7,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from uq.domain import Outcome
 from uq.services.context import Context
+
+_DETERMINATIONS = frozenset(o.value for o in Outcome if o.is_determination)
 
 
 @dataclass
@@ -18,6 +21,7 @@ class ReportRow:
     agrees_with_nurse: bool | None
     decided_at: datetime
     minutes_spent: float | None
+    case_key: str = ""  # the case's store id: the same case ID may come from two senders
 
 
 @dataclass
@@ -32,7 +36,14 @@ class Report:
 
     @property
     def agreement_rate(self) -> float | None:
-        known = [r.agrees_with_nurse for r in self.rows if r.agrees_with_nurse is not None]
+        """Share of cases whose final determination agrees with the nurse. A call needed, a
+        pend or a decline is no determination, and an earlier decision on the same case
+        does not count again."""
+        final: dict[str, bool] = {}
+        for r in self.rows:  # in decision order: the last determination per case wins
+            if r.outcome in _DETERMINATIONS and r.agrees_with_nurse is not None:
+                final[r.case_key] = r.agrees_with_nurse
+        known = list(final.values())
         return sum(known) / len(known) if known else None
 
     @property
@@ -42,7 +53,7 @@ class Report:
 
     def earnings(self, per_case: float | None, per_hour: float | None) -> float | None:
         if per_case is not None:
-            billable = [r for r in self.rows if r.outcome != "call_needed"]
+            billable = [r for r in self.rows if r.outcome not in ("call_needed", "pend")]
             return round(per_case * len(billable), 2)
         if per_hour is not None:
             minutes = sum(r.minutes_spent or 0 for r in self.rows)
@@ -61,6 +72,7 @@ def build_report(ctx: Context, since: datetime | None, until: datetime | None) -
                 agrees_with_nurse=d.agrees_with_nurse,
                 decided_at=d.decided_at,
                 minutes_spent=round(d.seconds_spent / 60, 1) if d.seconds_spent is not None else None,
+                case_key=str(c.id),
             )
         )
     return report

@@ -154,6 +154,8 @@ def decide(
             pol = policy_for(case, ctx.config.sla)
             pause = bool(pol and pol.pause_on_call_needed)
             tx.set_status(case_pk, CaseStatus.CALL_NEEDED, paused_since=now if pause else None)
+        elif outcome is Outcome.PEND:  # information requested: the case waits in the queue
+            tx.set_status(case_pk, CaseStatus.PENDED)
         else:
             _end_pause(tx, case, now)
             tx.set_status(case_pk, CaseStatus.DECIDED, clear_pause=True)
@@ -164,6 +166,9 @@ def decide(
         tx.audit(at=now, actor=ctx.user, action="decided", case_pk=case_pk, detail=detail)
         tx.audit(at=now, actor=ctx.user, action="queued", case_pk=case_pk, detail=f"outbox {item.id} {message_id}")
     return DecisionResult(decision, item, tuple(warnings))
+
+
+_OPEN_STATUS = {Outcome.CALL_NEEDED: CaseStatus.CALL_NEEDED, Outcome.PEND: CaseStatus.PENDED}
 
 
 def _end_pause(tx: Tx, case: Case, now: datetime) -> None:
@@ -189,7 +194,7 @@ def undo(ctx: Context, case_pk: int) -> Decision:
             raise UqError("too late to undo: the reply is being sent")
         tx.undo_decision(decision.id)
         previous = tx.active_decision(case_pk)
-        status = CaseStatus.CALL_NEEDED if previous and previous.outcome is Outcome.CALL_NEEDED else CaseStatus.OPEN
+        status = _OPEN_STATUS.get(previous.outcome, CaseStatus.OPEN) if previous else CaseStatus.OPEN
         case = tx.case(case_pk)
         if case.status is CaseStatus.CALL_NEEDED and status is CaseStatus.OPEN and case.paused_since:
             _end_pause(tx, case, now)
