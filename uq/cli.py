@@ -246,6 +246,16 @@ def cmd_quarantine(args: argparse.Namespace, cfg: Config) -> int:
     return 0
 
 
+def cmd_accept(args: argparse.Namespace, cfg: Config) -> int:
+    from uq.services import review, trust
+
+    ctx = _context(cfg)
+    case = review.resolve_case(ctx, args.case_id)
+    changed = trust.accept_update(ctx, case.id, args.message)
+    print(f"{case.case_id}: update {args.message} accepted; changed: {', '.join(changed) or 'nothing'}")
+    return 0
+
+
 def cmd_claim(args: argparse.Namespace, cfg: Config) -> int:
     from uq.services import team
 
@@ -468,6 +478,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add("quarantine", cmd_quarantine, "emails that could not be parsed (--all: and non-case mail)")
     sp.add_argument("--json", action="store_true")
     sp.add_argument("--all", action="store_true", help="also list auto-replies, bounces, newsletters")
+    sp = add("accept", cmd_accept, "apply an unverified update (a follow-up from another sender) to its case")
+    sp.add_argument("case_id")
+    sp.add_argument("message", type=int, help="the update's number, as `uq show` lists it")
     sp = add("claim", cmd_claim, "team queue: take a case")
     sp.add_argument("case_id", nargs="?")
     sp.add_argument("--next", action="store_true", help="the most urgent unclaimed case")

@@ -107,6 +107,9 @@ class ClientPolicy:
     timezone: str | None = None
     holidays: str | None = None
     pause_on_call_needed: bool = False
+    # sender domains whose follow-ups may change this client's cases besides the case's own
+    # sender address, and whose Reply-To is honoured (uq.intake)
+    trusted_domains: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

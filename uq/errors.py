@@ -43,6 +43,11 @@ class StoreError(UqError):
     exit_code = 5
 
 
+class ConflictError(StoreError):
+    """Another writer committed the same row first (a unique key): nothing of this
+    transaction was saved, and running it again sees the other writer's row."""
+
+
 class UnknownCase(UqError):
     exit_code = 6
 

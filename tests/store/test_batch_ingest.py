@@ -151,32 +151,6 @@ def test_a_uidvalidity_rescan_in_one_batch_stores_nothing_twice(open_ctx: Callab
     assert to_mark == [100 + uid - 1 for uid in sorted(kept)]
 
 
-def test_ingest_message_alone_sees_earlier_writes_of_its_transaction(open_ctx: Callable[[str], Context]) -> None:
-    """The public one-message entry point, called twice inside one transaction."""
-    ctx = open_ctx("single")
-    summary = sync.SyncSummary()
-    raw = case_email(1)
-    with ctx.store.tx() as tx:
-        for uid in (1, 2):
-            assert sync.ingest_message(
-                ctx,
-                tx,
-                mailbox="INBOX",
-                uidvalidity=1,
-                uid=uid,
-                internaldate=ARRIVED,
-                raw=raw,
-                parsed=_parse(ctx, raw),
-                summary=summary,
-            )
-        tx.audit(at=NOW, actor="t", action="checked")  # the chain head kept in the transaction
-    assert (summary.ingested, summary.duplicates) == (1, 1)
-    assert [r.kind for r in ctx.store.raw_messages()] == ["new", "duplicate"]
-    ok, message = audit.verify(ctx)
-    assert ok, message
-    assert [e.action for e in ctx.store.audit_entries()] == ["ingested", "checked"]
-
-
 def test_a_failing_batch_leaves_nothing_behind(open_ctx: Callable[[str], Context]) -> None:
     """Crash safety: the raw rows, cases, audit and cursor of a batch commit together."""
     ctx = open_ctx("fail")

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from email.header import Header, decode_header
 from email.message import Message
 from email.policy import compat32
-from email.utils import getaddresses, parseaddr, parsedate_to_datetime
+from email.utils import getaddresses, parsedate_to_datetime
 
 from uq.domain import Attachment
 from uq.mail.html_text import html_to_text
@@ -113,14 +113,48 @@ def first_id(value: str) -> str | None:
     return value.strip() or None
 
 
-def address(value: str) -> tuple[str, str]:
-    """(display name, bare lower-case address)."""
+_ANGLE_ADDR_RE = re.compile(r"<\s*([^<>\s@]+@[^<>\s@]+)\s*>\s*")
+
+
+def header_address(msg: Message, name: str) -> tuple[str, str]:
+    """(display name, bare lower-case address) of an address header, read from the raw
+    value: the address is parsed before any encoded word is decoded, so a display name
+    that decodes to "nurse@payer, " can never become the address."""
+    value: str | Header | None = msg.get(name)
+    if value is None:
+        return "", ""
+    # raw 8-bit bytes come as a Header of unknown-8bit: decoding it only reads those
+    # bytes as UTF-8/cp1252, it decodes no encoded word
+    return address(value if isinstance(value, str) else decode_value(value))
+
+
+def address(raw: str) -> tuple[str, str]:
+    """(display name, bare lower-case address) of a raw (undecoded) header value.
+
+    A final `<addr>` wins, whatever the name before it holds (unquoted commas, `;`,
+    brackets: the usual "Lopez, Maria RN <m@x>"); else the first list entry that is an
+    address. Only the display name is decoded."""
+    raw = raw.replace("\r", " ").replace("\n", " ")
+    lt = raw.rfind("<")
+    if lt >= 0 and not _ANGLE_ADDR_RE.search(raw, 0, lt):  # one angle-addr: no list
+        m = _ANGLE_ADDR_RE.fullmatch(raw, lt)
+        if m:
+            return _display_name(raw[:lt]), m.group(1).strip().lower()
     try:
-        pairs = getaddresses([value])
-        name, addr = pairs[0] if pairs else parseaddr(value)
+        pairs = getaddresses([raw])
     except Exception:
         return "", ""
-    return " ".join(name.split()), addr.strip().lower()
+    for name, addr in pairs:
+        if "@" in addr:
+            return _display_name(name), addr.strip().lower()
+    return "", ""
+
+
+def _display_name(raw: str) -> str:
+    name = decode_value(raw.strip())
+    if len(name) >= 2 and name[0] == name[-1] == '"':
+        name = name[1:-1].replace('\\"', '"')
+    return " ".join(name.split())
 
 
 def header_date(msg: Message) -> datetime | None:

@@ -16,6 +16,7 @@ from email.message import Message
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from uq import intake
 from uq.config import ParseConfig
 from uq.domain import (
     Attachment,
@@ -31,8 +32,8 @@ from uq.mail.dates import parse_when
 from uq.mail.labels import Found, LabelTable, build_table, extract, keeps_label_prefix
 from uq.mail.mime import (
     Unparseable,
-    address,
     first_id,
+    header_address,
     header_date,
     header_text,
     load,
@@ -48,7 +49,6 @@ __all__ = ["CORE_FIELDS", "parse_email", "parse_email_stdlib"]
 CORE_FIELDS = ("case_id", "review_type", "urgency", "received_at", "member_name", "service",
                "nurse_recommendation")
 
-_MIN_FIELDS_WITHOUT_ID = 3
 _PREFIX_RE = re.compile(r"^(?:\s*(?:re|fwd?|aw|sv|antw)\s*(?:\[\d+\])?\s*:\s*)+", re.I)
 _SUBJECT_ID_RE = re.compile(
     r"\b(?:case|ref(?:erence)?|review\s+id|auth(?:orization)?)\b\.?\s*"
@@ -134,24 +134,18 @@ def _parse(raw: bytes, tz: ZoneInfo, cfg: ParseConfig, with_pdf: bool, fast: boo
     result = replace(head, fields=fields, problems=problems, body_text=body.strip("\n"),
                      attachments=attachments, content_hash=_content_hash(body, attachments))
 
-    not_case = _not_case_reason(msg, head)
-    if not_case is not None:
-        return replace(result, kind=MessageKind.NOT_CASE, reason=not_case, problems=())
-    if fields.case_id is None and len(found) < _MIN_FIELDS_WITHOUT_ID:
-        if head.in_reply_to or head.references:
-            reason = "reply without case fields"
-        elif msg.get("List-Unsubscribe") or msg.get("List-Id") or _precedence(msg) in (
-            "bulk", "list", "junk"):
-            reason = "newsletter or list mail: no case fields"
-        else:
-            reason = "no case fields"
-        return replace(result, kind=MessageKind.NOT_CASE, reason=reason, problems=())
-    return replace(result, kind=MessageKind.CASE)
+    bulk = bool(msg.get("List-Unsubscribe") or msg.get("List-Id")) or _precedence(msg) in ("bulk", "list", "junk")
+    verdict = intake.message_kind(fields, len(found), automated=_automated_reason(msg, head),
+                                  reply=bool(head.in_reply_to or head.references), bulk=bulk)
+    if verdict.kind is MessageKind.NOT_CASE:
+        return replace(result, kind=MessageKind.NOT_CASE, reason=verdict.reason, problems=())
+    flags = verdict.flags + intake.sender_flags(head.sender, head.sender_name)
+    return replace(result, kind=MessageKind.CASE, problems=problems + flags)
 
 
 def _headers(msg: Message) -> ParsedEmail:
-    sender_name, sender = address(header_text(msg, "From"))
-    _, reply_to = address(header_text(msg, "Reply-To"))
+    sender_name, sender = header_address(msg, "From")
+    _, reply_to = header_address(msg, "Reply-To")
     return ParsedEmail(
         kind=MessageKind.QUARANTINE,
         fields=CaseFields(),
@@ -170,7 +164,9 @@ def _precedence(msg: Message) -> str:
     return header_text(msg, "Precedence").lower()
 
 
-def _not_case_reason(msg: Message, head: ParsedEmail) -> str | None:
+def _automated_reason(msg: Message, head: ParsedEmail) -> str | None:
+    """Why the headers or subject look like an auto-reply or a bounce (uq.intake decides
+    what that means)."""
     auto = header_text(msg, "Auto-Submitted").lower()
     if auto and auto != "no":
         return f"auto-reply (Auto-Submitted: {auto})"

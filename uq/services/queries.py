@@ -132,7 +132,14 @@ def case_json(ctx: Context, detail: CaseDetail) -> dict[str, Any]:
         {"filename": a.filename, "content_type": a.content_type, "size": a.size} for a in detail.attachments
     ]
     out["thread"] = [
-        {"kind": m.kind, "subject": m.subject, "at": _iso(m.internaldate or m.ingested_at, ctx)} for m in detail.thread
+        {
+            "id": m.id,
+            "kind": m.kind,
+            "sender": m.sender,
+            "subject": m.subject,
+            "at": _iso(m.internaldate or m.ingested_at, ctx),
+        }
+        for m in detail.thread
     ]
     out["decisions"] = [
         {

@@ -90,6 +90,14 @@ def case_sections(ctx: Context, detail: CaseDetail) -> list[Section]:
         for a in detail.attachments:
             if a.text:
                 sections.append((f"Attachment text: {a.filename}", [("", a.text.strip()[:20000])]))
+    unverified = [m for m in detail.thread if m.kind == "unverified"]
+    if unverified:  # right under the problems: nothing in them has changed the case
+        rows = [
+            (f"#{m.id}", f"from {m.sender} · {_t(ctx, m.internaldate or m.ingested_at)} · {m.subject}")
+            for m in unverified
+        ]
+        rows.append(("", f"Not applied. Accept one: uq accept {c.case_id} N (or A on the case)"))
+        sections.insert(1 if c.problems else 0, ("Unverified updates (not from the case's sender)", rows))
     if len(detail.thread) > 1:
         sections.append(
             ("Thread", [(_t(ctx, m.internaldate or m.ingested_at), f"{m.kind}: {m.subject}") for m in detail.thread])

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from uq import intake
 from uq.config import ParseConfig
 from uq.domain import Attachment, Case, CaseStatus, MessageKind, ParsedEmail, Urgency
 from uq.errors import ConnectionFailed, CredentialError, UqError
@@ -24,7 +25,7 @@ from uq.mail.parse import parse_email
 from uq.services import deadlines
 from uq.services.context import Context
 from uq.services.pdf_pass import fill_pdf_texts
-from uq.store.convert import NewRaw, merge_followup_fields
+from uq.store.convert import NewRaw
 from uq.store.tx import Tx
 
 log = logging.getLogger("uq.sync")
@@ -37,6 +38,7 @@ class SyncSummary:
     duplicates: int = 0
     not_cases: int = 0
     quarantined: int = 0
+    unverified: int = 0  # follow-ups from someone else than the case's sender: kept, not applied
     new_case_pks: list[int] = field(default_factory=list)
     urgent_case_pks: list[int] = field(default_factory=list)
     updated_case_pks: list[int] = field(default_factory=list)
@@ -47,18 +49,20 @@ class SyncSummary:
         self.duplicates += other.duplicates
         self.not_cases += other.not_cases
         self.quarantined += other.quarantined
+        self.unverified += other.unverified
         self.new_case_pks += other.new_case_pks
         self.urgent_case_pks += other.urgent_case_pks
         self.updated_case_pks += other.updated_case_pks
 
     @property
     def total(self) -> int:
-        return self.ingested + self.updated + self.duplicates + self.not_cases + self.quarantined
+        return self.ingested + self.updated + self.duplicates + self.not_cases + self.quarantined + self.unverified
 
     def __str__(self) -> str:
         return (
             f"ingested {self.ingested}, updated {self.updated}, duplicates {self.duplicates}, "
             f"not cases {self.not_cases}, quarantined {self.quarantined}"
+            + (f", unverified updates {self.unverified}" if self.unverified else "")
         )
 
 
@@ -79,6 +83,8 @@ class _CaseState:
     pk: int | None = None
     changed: set[str] = field(default_factory=set)  # fields the batch's follow-ups changed
     followups: int = 0
+    flagged: bool = False  # the batch added problems (flags) to the case
+    unverified: list[int] = field(default_factory=list)  # raw indexes of unverified updates
 
     def resolved(self) -> int:
         assert self.pk is not None
@@ -124,6 +130,7 @@ class _BatchIngest:
         self.case_by_mid: dict[str, int | _CaseState] = {}
         self.raw_case_by_mid: dict[str, int | _CaseState] = {}
         self.case_by_sid: dict[tuple[str, str], _CaseState] = {}
+        self.senders_by_cid: dict[str, dict[str, _CaseState]] = {}  # every sender of a case ID
         self.states: dict[int, _CaseState] = {}
         self.new_states: list[_CaseState] = []
         self.raws: list[tuple[NewRaw, int | _CaseState | None]] = []
@@ -147,15 +154,18 @@ class _BatchIngest:
         }
         thread = {m for p in ps for m in (p.in_reply_to or "", *p.references) if m}
         by_case, by_raw = tx.thread_case_pks(thread)
-        by_sid = tx.cases_by_sender_case_id((p.sender, p.fields.case_id) for p in ps if p.fields.case_id)
-        for c in by_sid.values():
+        same_id = tx.cases_by_case_id(p.fields.case_id for p in ps if p.fields.case_id)
+        for c in same_id:
             self.states[c.id] = _CaseState(c, new=False)
         missing = (set(by_case.values()) | set(by_raw.values())) - self.states.keys()
         for pk, c in tx.cases_by_pk(missing).items():
             self.states[pk] = _CaseState(c, new=False)
         self.case_by_mid = dict(by_case)
         self.raw_case_by_mid = dict(by_raw)
-        self.case_by_sid = {k: self.states[c.id] for k, c in by_sid.items()}
+        for c in same_id:
+            st = self.states[c.id]
+            self.case_by_sid[(c.sender, c.case_id)] = st
+            self.senders_by_cid.setdefault(c.case_id, {})[c.sender] = st
 
     def _state(self, ref: int | _CaseState) -> _CaseState | None:
         return ref if isinstance(ref, _CaseState) else self.states.get(ref)
@@ -222,11 +232,10 @@ class _BatchIngest:
         # a plain reply without case fields ("records attached") does
         automated = parsed.kind is MessageKind.NOT_CASE and not (parsed.reason or "").startswith("reply")
         case_id = parsed.fields.case_id
-        known = None
-        if not automated:
-            known = self._thread_case([m for m in (parsed.in_reply_to or "", *parsed.references) if m])
-            if known is None and case_id:
-                known = self.case_by_sid.get((parsed.sender, case_id))
+        thread_ids = [m for m in (parsed.in_reply_to or "", *parsed.references) if m]
+        thread = None if automated else self._thread_case(thread_ids)
+        same_sender = self.case_by_sid.get((parsed.sender, case_id)) if case_id and not automated else None
+        known = thread or same_sender
 
         if known is None and parsed.kind is MessageKind.NOT_CASE:
             self._add_raw(it, now, "not_case", parsed.reason, None)
@@ -239,16 +248,27 @@ class _BatchIngest:
             summary.duplicates += 1
             return True
 
-        if known is not None:
+        if known is None:
+            self._new_case(it, now, case_id)
+        elif intake.may_update(parsed.sender, known.case, intake.trusted_domains(known.case, self.ctx.config.sla)):
             self._followup(it, now, known)
-            return True
-        self._new_case(it, now, case_id)
+        else:
+            self._unverified(it, now, known)
         return True
+
+    def _unverified(self, it: _Item, now: datetime, st: _CaseState) -> None:
+        """Kept and shown on the case; its fields are applied only when the reviewer
+        accepts it (services.trust.accept_update)."""
+        raw_ix = self._add_raw(it, now, "unverified", "not from the case's sender", st)
+        st.unverified.append(raw_ix)
+        st.flagged = True
+        self.audits.append((now, "unverified_update", st, f"uid {it.uid}"))
+        self.summary.unverified += 1
 
     def _followup(self, it: _Item, now: datetime, st: _CaseState) -> None:
         parsed = it.parsed
         raw_ix = self._add_raw(it, now, "updated", None, st)
-        merged, changed = merge_followup_fields(st.case.fields, parsed.fields)
+        merged, changed = intake.merge_followup_fields(st.case.fields, parsed.fields)
         st.case = replace(st.case, fields=merged, update_count=st.case.update_count + 1, last_updated_at=now)
         if parsed.body_text:
             st.body += f"\n\n--- update {now.isoformat()} ---\n" + parsed.body_text
@@ -276,18 +296,29 @@ class _BatchIngest:
             status=CaseStatus.OPEN,
             arrived_at=it.internaldate or parsed.date or now,
             fields=parsed.fields,
-            problems=tuple(problems),
             sender_name=parsed.sender_name,
-            reply_to=parsed.reply_to,
             message_id=parsed.message_id,
             references=tuple(parsed.references),
         )
+        trusted = intake.trusted_domains(case, self.ctx.config.sla)
+        reply_to, reply_flag = intake.reply_address(parsed.sender, parsed.reply_to, trusted)
+        if reply_flag:
+            problems.append(reply_flag)
+        others = {k: v for k, v in self.senders_by_cid.get(case_id, {}).items() if k != parsed.sender}
+        if others:  # the same ID from another sender: a separate case, and both say so
+            problems.append(intake.spoof_flag(case_id, others))
+            flag = intake.spoof_flag(case_id, [parsed.sender])
+            for other in others.values():
+                other.case = replace(other.case, problems=(*other.case.problems, flag))
+                other.flagged = True
+        case = replace(case, problems=tuple(problems), reply_to=reply_to)
         st = _CaseState(case, new=True, body=parsed.body_text)
         self.new_states.append(st)
         raw_ix = self._add_raw(it, now, "new", None, st)
         if parsed.message_id:
             self.case_by_mid.setdefault(parsed.message_id, st)
         self.case_by_sid[(parsed.sender, case_id)] = st
+        self.senders_by_cid.setdefault(case_id, {})[parsed.sender] = st
         self.attachments.extend((st, raw_ix, a) for a in parsed.attachments)
         self.audits.append((now, "ingested", st, f"uid {it.uid}"))
         self.summary.ingested += 1
@@ -305,6 +336,12 @@ class _BatchIngest:
             st.pk = st.case.id
         raw_rows = [replace(r, case_pk=_pk(ref)) for r, ref in self.raws]
         raw_pks = tx.add_raws(raw_rows)
+        every = [*self.new_states, *self.states.values()]
+        for st in every:
+            for ix in st.unverified:
+                flag = intake.unverified_flag(self.raws[ix][0].sender, raw_pks[ix], st.case.case_id)
+                st.case = replace(st.case, problems=(*st.case.problems, flag))
+        tx.set_problems([(st.resolved(), st.case.problems) for st in every if st.flagged])
         tx.add_attachments([(st.resolved(), raw_pks[ix], a) for st, ix, a in self.attachments])
         touched = [st for st in self.states.values() if st.touched]
         tx.apply_followups([(st.case, st.changed, st.body, st.followups) for st in touched])
@@ -319,29 +356,6 @@ class _BatchIngest:
 def _item(uid: int, internaldate: datetime | None, raw: bytes, parsed: ParsedEmail) -> _Item:
     # unparseable mail has no body hash: the raw bytes' hash still recognises it on a re-scan
     return _Item(uid, internaldate, raw, parsed, parsed.content_hash or "raw:" + hashlib.sha256(raw).hexdigest())
-
-
-def ingest_message(
-    ctx: Context,
-    tx: Tx,
-    *,
-    mailbox: str,
-    uidvalidity: int,
-    uid: int,
-    internaldate: datetime | None,
-    raw: bytes,
-    parsed: ParsedEmail,
-    summary: SyncSummary,
-    rescan: bool = False,
-) -> bool:
-    """Store one message and classify it. Returns True when it belongs to a case (new,
-    updated or duplicate) and so may be marked on the server."""
-    it = _item(uid, internaldate, raw, parsed)
-    b = _BatchIngest(ctx, tx, mailbox, uidvalidity, summary, rescan)
-    b.preload([it], uids=False)
-    keep = b.classify(it)
-    b.flush()
-    return keep
 
 
 def ingest_batch(

@@ -22,6 +22,7 @@ from uq.store.convert import (
     _RAW_T,
     URGENCY_RANK,
     NewRaw,
+    RawMessageInfo,
     SeenRaw,
     _chunks,
     _deadline_values,
@@ -98,15 +99,32 @@ class BatchTx:
                 out[r.id] = case_from_row(r)
         return out
 
-    def cases_by_sender_case_id(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Case]:
-        """Cases keyed by (sender, case ID), for the given pairs only."""
-        wanted = set(pairs)
-        out: dict[tuple[str, str], Case] = {}
-        for part in _chunks({cid for _, cid in wanted}):
-            for r in self.s.execute(select(*_CASE_READ_COLS).where(_CASE_T.c.case_id.in_(part))):
-                if (r.sender, r.case_id) in wanted:
-                    out[(r.sender, r.case_id)] = case_from_row(r)
+    def cases_by_case_id(self, case_ids: Iterable[str]) -> list[Case]:
+        """Every case with one of these IDs, whoever sent it (a follow-up's own case, and
+        another sender's use of the same ID: a possible spoof)."""
+        out: list[Case] = []
+        for part in _chunks({cid for cid in case_ids if cid}):
+            q = select(*_CASE_READ_COLS).where(_CASE_T.c.case_id.in_(part)).order_by(_CASE_T.c.id)
+            out.extend(case_from_row(r) for r in self.s.execute(q))
         return out
+
+    def raw_message(self, raw_pk: int) -> tuple[RawMessageInfo, bytes] | None:
+        r = self.s.execute(select(_RAW_T).where(_RAW_T.c.id == raw_pk)).first()
+        if r is None:
+            return None
+        info = RawMessageInfo(
+            r.id, r.mailbox, r.uid, r.kind, r.reason, r.sender, r.subject, r.message_id,
+            r.internaldate, r.ingested_at, r.size, r.case_pk,
+        )
+        return info, bytes(r.raw)
+
+    def set_raw_kind(self, raw_pk: int, kind: str, reason: str | None) -> None:
+        self.s.execute(update(_RAW_T).where(_RAW_T.c.id == raw_pk).values(kind=kind, reason=reason))
+
+    def set_problems(self, items: Sequence[tuple[int, Sequence[str]]]) -> None:
+        """(case pk, the case's whole problem list): flags the intake rules added."""
+        for pk, problems in items:
+            self.s.execute(update(_CASE_T).where(_CASE_T.c.id == pk).values(problems="\n".join(problems)))
 
     def add_raws(self, raws: Sequence[NewRaw]) -> list[int]:
         """Insert raw messages in order with one executemany; returns their ids in order.
@@ -127,9 +145,9 @@ class BatchTx:
                 ids.update(((mailbox, uidvalidity, uid), pk) for uid, pk in conn.execute(q))
         return [ids[(r.mailbox, r.uidvalidity, r.uid)] for r in raws]
 
-    def add_cases(self, cases: Sequence[tuple[Case, str, Deadlines]]) -> list[int]:
-        """Insert new cases (Case.id is ignored) with their body text and deadlines, in
-        order, in one statement; returns the new ids in order."""
+    def add_cases(self, cases: Sequence[tuple[Case, str, Deadlines | None]]) -> list[int]:
+        """Insert new cases (Case.id is ignored) with their body text and deadlines (None:
+        set later), in order, in one statement; returns the new ids in order."""
         if not cases:
             return []
         rows = []
@@ -157,7 +175,7 @@ class BatchTx:
                     "urgency_rank": URGENCY_RANK[c.fields.urgency.value],
                     "body_text": body_text,
                     **field_values(c.fields),
-                    **_deadline_values(d),
+                    **(_deadline_values(d) if d is not None else {}),
                 }
             )
         conn = self.s.connection()

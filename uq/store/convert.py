@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -89,23 +89,6 @@ def case_from_row(r: CaseRow | Row[Any]) -> Case:
     )
 
 
-def _apply_fields(r: CaseRow, f: CaseFields, *, only_known: bool) -> list[str]:
-    """Copy CaseFields onto a row; with only_known, skip empty values (a follow-up only
-    changes what it carries). Returns the names of the fields that changed."""
-    changed = []
-    for name in _CASE_FIELD_NAMES:
-        value = getattr(f, name)
-        if hasattr(value, "value"):
-            value = value.value
-        if only_known and value in (None, "", "unknown"):
-            continue
-        column = _FIELD_COLUMN.get(name, name)
-        if getattr(r, column) != value:
-            setattr(r, column, value)
-            changed.append(name)
-    return changed
-
-
 def field_values(f: CaseFields) -> dict[str, Any]:
     """CaseFields as case_row column values (enums by value)."""
     out: dict[str, Any] = {}
@@ -113,23 +96,6 @@ def field_values(f: CaseFields) -> dict[str, Any]:
         value = getattr(f, name)
         out[_FIELD_COLUMN.get(name, name)] = value.value if hasattr(value, "value") else value
     return out
-
-
-def merge_followup_fields(old: CaseFields, new: CaseFields) -> tuple[CaseFields, list[str]]:
-    """What a follow-up does to a case's fields: only the values it carries replace the
-    old ones, and never the case ID. Same rule as `Tx.update_case_from_followup`, on domain
-    objects, so a batch can apply several follow-ups in memory and write once."""
-    changes: dict[str, Any] = {}
-    for name in _CASE_FIELD_NAMES:
-        if name == "case_id":
-            continue
-        value = getattr(new, name)
-        raw = value.value if hasattr(value, "value") else value
-        if raw in (None, "", "unknown"):
-            continue
-        if getattr(old, name) != value:
-            changes[name] = value
-    return (replace(old, **changes) if changes else old), list(changes)
 
 
 def _deadline_values(d: Deadlines) -> dict[str, Any]:
@@ -169,7 +135,7 @@ _CASE_READ_COLS = [c for c in _CASE_T.columns if c.name != "body_text"]
 
 @dataclass(frozen=True, slots=True)
 class NewRaw:
-    """One raw_message row for `Tx.add_raws` (the keywords of `Tx.add_raw`)."""
+    """One raw_message row for `Tx.add_raws`."""
 
     mailbox: str
     uidvalidity: int

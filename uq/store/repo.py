@@ -13,7 +13,7 @@ from datetime import datetime
 
 from sqlalchemy import func, or_
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
 from uq.domain import (
@@ -26,7 +26,7 @@ from uq.domain import (
     OutboxItem,
     OutboxState,
 )
-from uq.errors import StoreError
+from uq.errors import ConflictError, StoreError
 from uq.store import db
 from uq.store.convert import (
     _ATT_T,
@@ -77,6 +77,8 @@ class Store:
                 s.commit()
         except OperationalError as exc:
             raise StoreError(f"database error: {db._short(exc)}") from None
+        except IntegrityError as exc:  # another writer got there first (a unique key): retryable
+            raise ConflictError(f"database conflict: {db._short(exc)}") from None
 
     @contextmanager
     def read(self) -> Iterator[Session]:

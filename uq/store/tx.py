@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,7 +15,6 @@ from sqlalchemy import func, insert, or_, update
 from sqlmodel import Session, col, select
 
 from uq.domain import (
-    Attachment,
     CallAttempt,
     CallOutcome,
     Case,
@@ -36,10 +34,7 @@ from uq.store.convert import (
     _META_T,
     AUDIT_HEAD_KEY,
     URGENCY_RANK,
-    RawMessageInfo,
-    _apply_fields,
     _chunks,
-    _raw_info,
     audit_hash,
     call_from_row,
     case_from_row,
@@ -48,7 +43,6 @@ from uq.store.convert import (
     outbox_from_row,
 )
 from uq.store.tables import (
-    AttachmentRow,
     CallAttemptRow,
     CaseRow,
     DecisionRow,
@@ -106,90 +100,7 @@ class Tx(BatchTx):
             row.updated_at = now
             self.s.add(row)
 
-    # -- dedupe lookups
-    def has_uid(self, mailbox: str, uidvalidity: int, uid: int) -> bool:
-        q = select(RawMessageRow.id).where(
-            RawMessageRow.mailbox == mailbox, RawMessageRow.uidvalidity == uidvalidity, RawMessageRow.uid == uid
-        )
-        return self.s.exec(q).first() is not None
-
-    def raw_by_message_id(self, message_id: str) -> RawMessageInfo | None:
-        r = self.s.exec(
-            select(RawMessageRow).where(RawMessageRow.message_id == message_id).order_by(col(RawMessageRow.id))
-        ).first()
-        return _raw_info(r) if r else None
-
-    def raw_by_content_hash(self, content_hash: str, sender: str) -> RawMessageInfo | None:
-        if not content_hash:
-            return None
-        r = self.s.exec(
-            select(RawMessageRow)
-            .where(RawMessageRow.content_hash == content_hash, RawMessageRow.sender == sender)
-            .order_by(col(RawMessageRow.id))
-        ).first()
-        return _raw_info(r) if r else None
-
-    def case_by_message_ids(self, message_ids: Sequence[str]) -> Case | None:
-        """The case a reply belongs to, by its In-Reply-To / References."""
-        ids = [m for m in message_ids if m]
-        if not ids:
-            return None
-        r = self.s.exec(select(CaseRow).where(col(CaseRow.message_id).in_(ids))).first()
-        if r is None:
-            raw = self.s.exec(
-                select(RawMessageRow.case_pk).where(
-                    col(RawMessageRow.message_id).in_(ids), col(RawMessageRow.case_pk).is_not(None)
-                )
-            ).first()
-            r = self.s.get(CaseRow, raw) if raw else None
-        return case_from_row(r) if r else None
-
-    def case_by_sender_id(self, sender: str, case_id: str) -> Case | None:
-        r = self.s.exec(select(CaseRow).where(CaseRow.sender == sender, CaseRow.case_id == case_id)).first()
-        return case_from_row(r) if r else None
-
     # -- writes
-    def add_raw(
-        self,
-        *,
-        mailbox: str,
-        uidvalidity: int,
-        uid: int,
-        internaldate: datetime | None,
-        raw: bytes,
-        kind: str,
-        reason: str | None,
-        sender: str,
-        subject: str,
-        message_id: str | None,
-        content_hash: str,
-        now: datetime,
-        case_pk: int | None = None,
-    ) -> int:
-        row = RawMessageRow(
-            mailbox=mailbox,
-            uidvalidity=uidvalidity,
-            uid=uid,
-            internaldate=internaldate,
-            ingested_at=now,
-            message_id=message_id,
-            content_hash=content_hash,
-            size=len(raw),
-            raw=raw,
-            kind=kind,
-            reason=reason,
-            sender=sender,
-            subject=subject[:500],
-            case_pk=case_pk,
-        )
-        self.s.add(row)
-        self.s.flush()
-        assert row.id is not None
-        return row.id
-
-    def link_raw(self, raw_pk: int, case_pk: int) -> None:
-        self.s.execute(update(RawMessageRow).where(col(RawMessageRow.id) == raw_pk).values(case_pk=case_pk))
-
     def add_case(
         self,
         *,
@@ -205,54 +116,24 @@ class Tx(BatchTx):
         problems: Sequence[str],
         body_text: str,
     ) -> Case:
-        row = CaseRow(
+        """One case, through the batch insert (the one write path for new cases); the
+        deadlines are left for `set_deadlines`."""
+        case = Case(
+            id=0,
             case_id=case_id,
             sender=sender,
-            sender_name=sender_name,
             subject=subject[:500],
+            status=CaseStatus.OPEN,
+            arrived_at=arrived_at,
+            fields=fields,
+            problems=tuple(problems),
+            sender_name=sender_name,
             reply_to=reply_to,
             message_id=message_id,
-            references="\n".join(references),
-            status=CaseStatus.OPEN.value,
-            arrived_at=arrived_at,
-            problems="\n".join(problems),
-            body_text=body_text,
+            references=tuple(references),
         )
-        _apply_fields(row, fields, only_known=False)
-        row.urgency_rank = URGENCY_RANK[row.urgency]
-        self.s.add(row)
-        self.s.flush()
-        return case_from_row(row)
-
-    def update_case_from_followup(
-        self, case_pk: int, fields: CaseFields, body_text: str, now: datetime, problems: Sequence[str] = ()
-    ) -> tuple[Case, list[str]]:
-        row = self._case_row(case_pk)
-        f = _without_identity(fields)
-        changed = _apply_fields(row, f, only_known=True)
-        row.urgency_rank = URGENCY_RANK[row.urgency]
-        row.update_count += 1
-        row.last_updated_at = now
-        if body_text:
-            row.body_text = (row.body_text or "") + f"\n\n--- update {now.isoformat()} ---\n" + body_text
-        if problems and not row.problems:
-            row.problems = "\n".join(p for p in problems if not p.startswith("case_id:"))
-        self.s.add(row)
-        self.s.flush()
-        return case_from_row(row), changed
-
-    def add_attachment(self, case_pk: int, raw_pk: int, a: Attachment) -> None:
-        self.s.add(
-            AttachmentRow(
-                case_pk=case_pk,
-                raw_message_pk=raw_pk,
-                filename=a.filename,
-                content_type=a.content_type,
-                size=a.size,
-                part=a.part,
-                text=a.text,
-            )
-        )
+        (pk,) = self.add_cases([(case, body_text, None)])
+        return self.case(pk)
 
     def set_deadlines(self, case_pk: int, d: Deadlines) -> None:
         self.s.execute(
@@ -547,7 +428,3 @@ class Tx(BatchTx):
     def outbox_for_decision(self, decision_id: int) -> OutboxItem | None:
         r = self.s.exec(select(OutboxRow).where(OutboxRow.decision_id == decision_id)).first()
         return outbox_from_row(r) if r else None
-
-
-def _without_identity(f: CaseFields) -> CaseFields:
-    return replace(f, case_id=None)
