@@ -236,8 +236,16 @@ class _BatchIngest:
         thread = None if automated else self._thread_case(thread_ids)
         same_sender = self.case_by_sid.get((parsed.sender, case_id)) if case_id and not automated else None
         known = thread or same_sender
-
-        if known is None and parsed.kind is MessageKind.NOT_CASE:
+        trusted = intake.trusted_domains(known.case, self.ctx.config.sla) if known is not None else ()
+        where, _ = intake.route(
+            parsed.kind,
+            automated=automated,
+            thread_case=thread.case if thread else None,
+            same_sender_case=same_sender.case if same_sender else None,
+            sender=parsed.sender,
+            trusted=trusted,
+        )
+        if where is intake.Route.NOT_CASE:
             self._add_raw(it, now, "not_case", parsed.reason, None)
             summary.not_cases += 1
             return False
@@ -248,9 +256,9 @@ class _BatchIngest:
             summary.duplicates += 1
             return True
 
-        if known is None:
+        if known is None or where is intake.Route.NEW:
             self._new_case(it, now, case_id)
-        elif intake.may_update(parsed.sender, known.case, intake.trusted_domains(known.case, self.ctx.config.sla)):
+        elif where is intake.Route.UPDATE:
             self._followup(it, now, known)
         else:
             self._unverified(it, now, known)
