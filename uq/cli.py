@@ -178,12 +178,18 @@ def cmd_call(args: argparse.Namespace, cfg: Config) -> int:
 
 def cmd_send(args: argparse.Namespace, cfg: Config) -> int:
     from uq.errors import SendError
-    from uq.services import outbox, queries
+    from uq.services import outbox, queries, review
 
     ctx = _context(cfg)
+    if args.retry:
+        case = review.resolve_case(ctx, args.retry)
+        if not outbox.retry_stopped(ctx, case.id):
+            raise UsageError(f"{case.case_id}: no stopped reply to send again (see `uq outbox`)")
     outbox.retry_failed_now(ctx)
     summary = outbox.send_due(ctx)
     held = queries.outbox_counts(ctx).get("held", 0)
+    for line in [*summary.notes, *outbox.waiting(ctx)]:
+        print(line)
     if summary.failed:
         raise SendError(f"{summary.errors[-1]} ({summary.failed} kept in the outbox, {summary.sent} sent)")
     print(f"sent {summary.sent}" + (f", {held} still held" if held else ""))
@@ -203,8 +209,9 @@ def cmd_outbox(args: argparse.Namespace, cfg: Config) -> int:
     if not rows:
         print("outbox empty")
     for r in rows:
-        err = f"  {r['last_error']}" if r["state"] == "failed" and r["last_error"] else ""
-        print(f"{r['state']:<8} {r['case_id']:<18} {r['created_at']}  attempts {r['attempts']}{err}")
+        nxt = f"  next try {r['next_try']}" if r["next_try"] else ""
+        err = f"  {r['last_error']}" if r["last_error"] and r["state"] != "sent" else ""
+        print(f"{r['state']:<9} {r['case_id']:<18} {r['created_at']}  attempts {r['attempts']}{nxt}{err}")
     return 0
 
 
@@ -470,8 +477,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--outcome", choices=["reached", "voicemail", "no-answer"], required=True)
     sp.add_argument("--note")
     sp.add_argument("--number", help="number dialled (default: the provider phone from the case)")
-    add("send", cmd_send, "deliver what is due in the outbox, then exit")
-    sp = add("outbox", cmd_outbox, "replies: held, queued, sent, failed")
+    sp = add("send", cmd_send, "deliver what is due in the outbox, then exit")
+    sp.add_argument("--retry", metavar="CASE_ID", help="send a stopped reply again (its tries start over)")
+    sp = add("outbox", cmd_outbox, "replies: state, attempts, next try, last error")
     sp.add_argument("--json", action="store_true")
     sp = add("undo", cmd_undo, "take back a decision while its reply is held")
     sp.add_argument("case_id")

@@ -72,8 +72,11 @@ class SmtpConfig:
     password_command: list[str] = field(default_factory=list)
     oauth2_token_command: list[str] = field(default_factory=list)
     hold_seconds: int = 20
-    timeout_seconds: float = 30.0
+    timeout_seconds: float = 30.0  # every command's reply
+    data_timeout_seconds: float = 600.0  # the reply to the end of the data (RFC 5321 §4.5.3.2)
     max_attempts: int = 8
+    retry_seconds: float = 60.0  # first back-off after a failed attempt; doubles each time
+    lease_seconds: float = 60.0  # a sender's hold on a reply, renewed while its session lives
 
 
 @dataclass(frozen=True)
@@ -332,6 +335,11 @@ def _validate(cfg: Config, where: str) -> None:
             raise ConfigError(f"{where}: '{section}.ca_file' not found: {sec.ca_file}")
         if sec.auth == "xoauth2" and not sec.oauth2_token_command:
             raise ConfigError(f"{where}: '{section}.auth' = \"xoauth2\" needs '{section}.oauth2_token_command'")
+    for key in ("timeout_seconds", "data_timeout_seconds", "retry_seconds", "lease_seconds"):
+        if getattr(cfg.smtp, key) <= 0:
+            raise ConfigError(f"{where}: 'smtp.{key}' must be positive")
+    if cfg.smtp.max_attempts < 1:
+        raise ConfigError(f"{where}: 'smtp.max_attempts' must be at least 1")
     if cfg.imap.after_ingest == "move" and not cfg.imap.move_to:
         raise ConfigError(f"{where}: 'imap.after_ingest' = \"move\" needs 'imap.move_to'")
     if cfg.imap.poll_seconds < 5:

@@ -95,11 +95,19 @@ class CallOutcome(StrEnum):
 
 
 class OutboxState(StrEnum):
+    """held: the undo window; queued: due; sending: a sender holds it (lease in not_before);
+    uncertain: the whole message went out but no final reply came, so the server may have
+    it (checked in the Sent folder, or resent once, when not_before passes); failed: a try
+    failed, the next is at not_before; stopped: not retried by itself (the server refused
+    it, or the tries ran out): kept for the reviewer with the server's words."""
+
     HELD = "held"
     QUEUED = "queued"
     SENDING = "sending"
+    UNCERTAIN = "uncertain"
     SENT = "sent"
     FAILED = "failed"
+    STOPPED = "stopped"
     UNDONE = "undone"
 
 
@@ -264,6 +272,9 @@ class OutboxItem:
     created_at: datetime
     sent_at: datetime | None
     raw: bytes = field(repr=False, default=b"")
+    reviewer: str = ""  # who decided it: only that reviewer's sender sends it (team queue)
+    lease_token: str | None = None  # the claim that holds it now (fencing)
+    unknown_outcomes: int = 0  # sends whose data went out without a final reply
 
 
 @dataclass(frozen=True, slots=True)

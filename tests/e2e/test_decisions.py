@@ -24,7 +24,7 @@ from tests.fixtures.smtp import SmtpServer, _Handler
 from uq.cli import main
 from uq.config import load_config
 from uq.services.context import Context
-from uq.services.outbox import lease_seconds
+from uq.services.outbox import send_due
 
 CASE = (CORPUS_DIR / "01-example-text.eml").read_bytes()
 CASE_MSGID = "<case-004512.1@reviews.example-um.com>"
@@ -64,7 +64,7 @@ def config_file(path: Path, dovecot: Dovecot, smtp: SmtpServer, **smtp_extra: An
         },
     )
     data = tomllib.loads(cfg.read_text())
-    data["smtp"].update({"timeout_seconds": 2.0, **smtp_extra})
+    data["smtp"].update({"timeout_seconds": 2.0, "lease_seconds": 3.0, **smtp_extra})
     cfg.write_text(to_toml(data))
     return cfg
 
@@ -177,14 +177,56 @@ def test_smtp_down_keeps_decision_then_sends_exactly_once(setup: Any, capsys: py
     assert outbox(capsys, cfg)[0]["state"] == "sent"
 
 
-def test_451_is_retried(setup: Any, capsys: pytest.CaptureFixture[str]) -> None:
+def test_451_is_tried_once_per_run_with_back_off_then_sent(setup: Any, capsys: pytest.CaptureFixture[str]) -> None:
     cfg, _, smtp = setup
     assert run(capsys, cfg, "decide", "UM-2026-004512", "--approve")[0] == 0
     smtp.fail_next(2)
-    code, _, err = run(capsys, cfg, "send")
-    assert code == 0, err
+    code, out, err = run(capsys, cfg, "send")
+    assert code == 8 and "451 4.3.0 Try again later" in err
+    [item] = outbox(capsys, cfg)
+    assert item["state"] == "failed" and item["attempts"] == 1 and item["next_try"]
+    assert "try 1 of 8 failed" in out and "next try at" in out
+    ctx = Context.open(load_config(cfg))
+    assert send_due(ctx).sent == 0, "the back-off holds for a background sender"
+    assert len(smtp.messages) == 0
+    assert run(capsys, cfg, "send")[0] == 8  # `uq send` asks now: one more try, not several
+    assert run(capsys, cfg, "send")[0] == 0
     assert len(smtp.messages) == 1
-    assert outbox(capsys, cfg)[0]["attempts"] == 1  # one claim, three SMTP tries inside it
+    [item] = outbox(capsys, cfg)
+    assert item["state"] == "sent" and item["attempts"] == 3
+
+
+def test_max_attempts_then_stopped_with_the_servers_words(setup: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    cfg, dovecot, smtp = setup
+    two = config_file(cfg.parent / "two.toml", dovecot, smtp, max_attempts=2)
+    assert run(capsys, two, "decide", "UM-2026-004512", "--approve")[0] == 0
+    smtp.fail_next(5)
+    assert run(capsys, two, "send")[0] == 8
+    code, out, err = run(capsys, two, "send")
+    assert code == 8 and "gave up after 2 tries" in err
+    for _ in range(3):
+        run(capsys, two, "send")
+    [item] = outbox(capsys, two)
+    assert item["state"] == "stopped" and item["attempts"] == 2
+    assert "451 4.3.0 Try again later" in item["last_error"]
+    code, out, _ = run(capsys, two, "outbox")
+    assert "stopped" in out and "451 4.3.0" in out
+    smtp._failures.clear()
+    assert run(capsys, two, "send", "--retry", "UM-2026-004512")[0] == 0
+    assert len(smtp.messages) == 1 and outbox(capsys, two)[0]["state"] == "sent"
+
+
+def test_a_5xx_is_stopped_for_the_reviewer_not_held_for_years(setup: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    cfg, _, smtp = setup
+    assert run(capsys, cfg, "decide", "UM-2026-004512", "--approve")[0] == 0
+    smtp.fail_next(1, "550 5.7.1 Sender address rejected: not owned by user")
+    code, _, err = run(capsys, cfg, "send")
+    assert code == 8 and "550 5.7.1 Sender address rejected" in err
+    assert run(capsys, cfg, "send")[0] == 0
+    [item] = outbox(capsys, cfg)
+    assert item["state"] == "stopped" and item["next_try"] is None
+    assert "550 5.7.1 Sender address rejected: not owned by user" in item["last_error"]
+    assert smtp.messages == []
 
 
 def test_undo_within_hold_sends_nothing(setup: Any, capsys: pytest.CaptureFixture[str]) -> None:
@@ -252,14 +294,15 @@ def test_sigkill_after_server_accepted_resends_once_with_same_message_id(
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(10)
     monkeypatch.setattr(_Handler, "handle_DATA", original)
-    assert outbox(capsys, cfg)[0]["state"] == "sending"
-    assert run(capsys, cfg, "send")[0] == 0  # the lease still holds: no second copy yet
+    assert outbox(capsys, cfg)[0]["state"] == "uncertain"
+    code, out, _ = run(capsys, cfg, "send")  # the lease still holds: no second copy yet
+    assert code == 0 and "reply to UM-2026-004512: outcome unknown" in out and "Sent folder" in out
     assert len(smtp.messages) == 1
     ctx = Context.open(load_config(cfg))
-    time.sleep(lease_seconds(ctx) + 0.5)
+    time.sleep(ctx.config.smtp.lease_seconds + 0.5)
     assert run(capsys, cfg, "send")[0] == 0
     assert run(capsys, cfg, "send")[0] == 0
     assert len(smtp.messages) == 2, "at most one resend"
     ids = [email.message_from_bytes(m.raw)["Message-ID"] for m in smtp.messages]
     assert ids[0] == ids[1]
-    assert any(e.action == "resend_after_interruption" for e in ctx.store.audit_entries())
+    assert any(e.action == "resend_uncertain" for e in ctx.store.audit_entries())

@@ -78,12 +78,16 @@ def test_a_late_failure_never_overwrites_a_sent_reply(tmp_path: Path) -> None:
     review.decide(ctx, pk, Outcome.APPROVE)
     item = ctx.store.outbox()[0]
     with ctx.store.tx() as tx:  # A claims
-        assert tx.claim_outbox_item(item.id, OutboxState.QUEUED, now=NOW, lease_seconds=0)
-    with ctx.store.tx() as tx:  # the lease ran out: B takes over and succeeds
-        assert tx.claim_outbox_item(item.id, OutboxState.SENDING, now=NOW)
+        a = tx.claim_outbox_item(item.id, OutboxState.QUEUED, now=NOW, lease_seconds=0)
+        assert a
+    with ctx.store.tx() as tx:  # the lease ran out: B takes over; A can no longer start the data
+        b = tx.claim_outbox_item(item.id, OutboxState.SENDING, now=NOW)
+        assert b and b != a
+        assert not tx.begin_outbox_data(item.id, a, NOW)
+        assert tx.begin_outbox_data(item.id, b, NOW)
         tx.set_outbox(item.id, state=OutboxState.SENT, sent_at=NOW)
     with ctx.store.tx() as tx:  # A's late failure
-        assert not tx.set_outbox(item.id, state=OutboxState.FAILED, last_error="timed out", claimed_attempts=1)
+        assert not tx.set_outbox(item.id, state=OutboxState.FAILED, last_error="timed out", token=a)
     assert ctx.store.outbox()[0].state is OutboxState.SENT
     assert outbox.send_due(ctx, transport=lambda *a: None).sent == 0  # nothing left to send
 

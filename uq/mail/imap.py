@@ -22,6 +22,7 @@ API:
         wait_for_change(timeout) -> bool              (True: new mail may be there)
         append(folder, raw, flags=("\\Seen",))
         find_sent_folder() -> str | None
+        has_message_id(folder, message_id) -> bool
     check_login(cfg) -> str                           (for `uq doctor`)
 """
 
@@ -44,7 +45,7 @@ from imapclient.imapclient import SENT
 
 from uq.config import Config, is_loopback
 from uq.errors import ConfigError, ConnectionFailed, CredentialError, UqError
-from uq.mail.tls import ssl_context
+from uq.mail.tls import cert_problem, ssl_context
 from uq.secrets import oauth2_token, secret_for
 
 INGESTED_KEYWORD = "$uq-ingested"
@@ -156,7 +157,7 @@ class ImapSession:
             raise exc
         where = f"IMAP {self.where}"
         if isinstance(exc, ssl.SSLCertVerificationError):
-            msg = f"{where}: certificate not trusted (set imap.ca_file?)"
+            msg = f"{where}: {cert_problem(exc, self.cfg.imap.host, 'imap')}"
         elif isinstance(exc, ssl.SSLError):
             msg = (
                 f"{where}: TLS failed ({exc.reason or exc.__class__.__name__}); check imap.security"
@@ -294,6 +295,16 @@ class ImapSession:
         """Keep a copy of a sent reply (the folder must exist)."""
         with self._guard() as c:
             c.append(folder, raw, flags=tuple(flags))
+
+    def has_message_id(self, folder: str, message_id: str) -> bool:
+        """Whether `folder` holds a message with this Message-ID (read-only: EXAMINE, so
+        nothing is marked and the selected folder's state is not disturbed for a syncer
+        on another connection)."""
+        with self._guard() as c:
+            c.select_folder(folder, readonly=True)
+            self._folder = None
+            found = c.search(["HEADER", "Message-ID", message_id.strip("<>")])
+        return bool(found)
 
     def find_sent_folder(self) -> str | None:
         """imap.sent_folder when configured by name, else ("auto" or unset) the folder the

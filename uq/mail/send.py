@@ -2,8 +2,14 @@
 
 What the outbox should do with each outcome:
     returns normally        delivered: mark the item sent.
-    TransientSendError      retry later (4xx reply, refused/reset/timed-out connection,
-                            server gone mid-session). Also a ConnectionFailed.
+    UncertainSendError      the whole message went out but no final reply came (the link
+                            dropped or the end-of-data wait ran out): the server may have
+                            stored it. Never resend blindly.
+    ServerUnavailable       the session never reached MAIL FROM (refused, unreachable,
+                            timed out, 4xx at login): nothing was sent, and the next reply
+                            would meet the same server. A TransientSendError.
+    TransientSendError      retry later (4xx reply, link gone before the end of the data).
+                            Also a ConnectionFailed.
     PermanentSendError      do not retry: the server rejected this message (5xx), or some
                             recipients were refused after others accepted it.
     CredentialError         login refused or no secret: keep the item queued, tell the user.
@@ -13,27 +19,44 @@ What the outbox should do with each outcome:
 So: everything except PermanentSendError means "the message is fine, try again later";
 only TransientSendError should count as a normal retry attempt.
 
+Timeouts follow RFC 5321 §4.5.3.2: every command waits `smtp.timeout_seconds`, but the
+reply to the end of the data waits `smtp.data_timeout_seconds` (10 minutes), because a
+server may store the message long before it answers, and giving up early is what turns one
+reply into several.
+
 API:
-    send_message(cfg, raw, mail_from, recipients) -> None
+    send_message(cfg, raw, mail_from, recipients, before_data=None) -> None
+        before_data() runs after the recipients are accepted and before the message is
+        sent: the outbox checks there that the item is still its own; raising aborts the
+        session before anything can be stored.
     check_login(cfg) -> str      (for `uq doctor`)
 """
 
 from __future__ import annotations
 
 import contextlib
+import re
 import smtplib
 import socket
 import ssl
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from uq.config import Config, is_loopback
 from uq.errors import ConfigError, ConnectionFailed, CredentialError, SendError
-from uq.mail.tls import ssl_context
+from uq.mail.tls import cert_problem, ssl_context
 from uq.secrets import oauth2_token, secret_for
 
 
 class TransientSendError(SendError, ConnectionFailed):
     """Try again later: the server or the network said "not now"."""
+
+
+class ServerUnavailable(TransientSendError):
+    """The session never got as far as sending anything: every reply would fail alike."""
+
+
+class UncertainSendError(SendError):
+    """The data went out and no final reply came: the server may or may not have it."""
 
 
 class PermanentSendError(SendError):
@@ -56,6 +79,8 @@ class _Smtp:
 
     @contextlib.contextmanager
     def session(self) -> Iterator[smtplib.SMTP]:
+        """Connected, TLS, logged in. A failure before the session is up is a
+        ServerUnavailable (nothing sent); after it, a TransientSendError."""
         s = self.s
         if not s.host:
             raise ConfigError(f"{self.cfg.path or '<config>'}: 'smtp.host' is not set")
@@ -70,6 +95,7 @@ class _Smtp:
             )
         ctx = ssl_context(s.ca_file)
         conn: smtplib.SMTP | None = None
+        up = False
         try:
             if s.security == "ssl":
                 conn = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout_seconds, context=ctx)
@@ -81,12 +107,13 @@ class _Smtp:
             conn.ehlo()
             if s.username:
                 self._login(conn, secret)
+            up = True
             yield conn
             with contextlib.suppress(smtplib.SMTPException, OSError):
                 conn.quit()
         except smtplib.SMTPAuthenticationError as exc:
             if 400 <= exc.smtp_code < 500:
-                raise TransientSendError(
+                raise ServerUnavailable(
                     f"{self.where}: login deferred: {_reply(exc.smtp_code, exc.smtp_error)}"
                 ) from None
             raise CredentialError(
@@ -96,38 +123,35 @@ class _Smtp:
             raise ConnectionFailed(f"{self.where}: {exc}; check smtp.security") from None
         except smtplib.SMTPResponseException as exc:
             if 400 <= exc.smtp_code < 500:
-                raise TransientSendError(
-                    f"{self.where}: {_reply(exc.smtp_code, exc.smtp_error)}"
-                ) from None
+                raise self._transient(up, _reply(exc.smtp_code, exc.smtp_error)) from None
             raise PermanentSendError(
                 f"{self.where}: rejected: {_reply(exc.smtp_code, exc.smtp_error)}"
             ) from None
-        except smtplib.SMTPServerDisconnected:
-            raise TransientSendError(f"{self.where}: server closed the connection") from None
-        except ssl.SSLCertVerificationError:
-            raise ConnectionFailed(
-                f"{self.where}: certificate not trusted (set smtp.ca_file?)"
-            ) from None
+        except smtplib.SMTPServerDisconnected as exc:
+            timed_out = isinstance(exc.__context__, TimeoutError)
+            what = f"timed out after {s.timeout_seconds:g}s" if timed_out else "server closed the connection"
+            raise self._transient(up, what) from None
+        except ssl.SSLCertVerificationError as exc:
+            raise ConnectionFailed(f"{self.where}: {cert_problem(exc, s.host, 'smtp')}") from None
         except ssl.SSLError as exc:
             raise ConnectionFailed(
                 f"{self.where}: TLS failed ({exc.reason}); check smtp.security"
             ) from None
         except TimeoutError:
-            raise TransientSendError(
-                f"{self.where}: timed out after {s.timeout_seconds:g}s"
-            ) from None
+            raise self._transient(up, f"timed out after {s.timeout_seconds:g}s") from None
         except ConnectionRefusedError:
-            raise TransientSendError(f"{self.where}: connection refused") from None
+            raise self._transient(up, "connection refused") from None
         except socket.gaierror:
-            raise TransientSendError(f"{self.where}: host not found") from None
+            raise self._transient(up, "host not found") from None
         except OSError as exc:
-            raise TransientSendError(
-                f"{self.where}: {exc.strerror or exc.__class__.__name__}"
-            ) from None
+            raise self._transient(up, exc.strerror or exc.__class__.__name__) from None
         finally:
             if conn is not None:
                 with contextlib.suppress(Exception):
                     conn.close()
+
+    def _transient(self, up: bool, what: str) -> TransientSendError:
+        return (TransientSendError if up else ServerUnavailable)(f"{self.where}: {what}")
 
     def _login(self, conn: smtplib.SMTP, secret: str) -> None:
         if self.s.auth == "xoauth2":
@@ -147,7 +171,13 @@ class _Smtp:
             conn.login(self.s.username, secret)
 
 
-def send_message(cfg: Config, raw: bytes, mail_from: str, recipients: Sequence[str]) -> None:
+def send_message(
+    cfg: Config,
+    raw: bytes,
+    mail_from: str,
+    recipients: Sequence[str],
+    before_data: Callable[[], None] | None = None,
+) -> None:
     """Deliver raw (exactly these bytes) to recipients. See the module doc for the errors."""
     rcpts = list(recipients)
     if not rcpts:
@@ -157,21 +187,61 @@ def send_message(cfg: Config, raw: bytes, mail_from: str, recipients: Sequence[s
         options: list[str] = []
         if any(b > 127 for b in raw) and conn.has_extn("8bitmime"):
             options.append("BODY=8BITMIME")
-        try:
-            refused = conn.sendmail(mail_from, rcpts, raw, mail_options=options)
-        except smtplib.SMTPRecipientsRefused as exc:
-            codes = [code for code, _ in exc.recipients.values()]
-            first = next(iter(exc.recipients.values()))
-            detail = _reply(first[0], first[1])
+        code, resp = conn.mail(mail_from, options)
+        if code != 250:
+            raise smtplib.SMTPSenderRefused(code, resp, mail_from)
+        refused: dict[str, tuple[int, bytes]] = {}
+        for rcpt in rcpts:
+            code, resp = conn.rcpt(rcpt)
+            if code not in (250, 251):
+                refused[rcpt] = (code, resp)
+        if len(refused) == len(rcpts):
+            codes = [c for c, _ in refused.values()]
+            detail = _reply(*next(iter(refused.values())))
             if all(400 <= c < 500 for c in codes):
-                raise TransientSendError(f"{smtp.where}: recipients deferred: {detail}") from None
-            raise PermanentSendError(f"{smtp.where}: recipients refused: {detail}") from None
+                raise TransientSendError(f"{smtp.where}: recipients deferred: {detail}")
+            raise PermanentSendError(f"{smtp.where}: recipients refused: {detail}")
+        if before_data is not None:
+            before_data()
+        _data(conn, raw, smtp, cfg.smtp.data_timeout_seconds)
         if refused:
             code, text = next(iter(refused.values()))
             raise PermanentSendError(
                 f"{smtp.where}: {len(refused)} of {len(rcpts)} recipients refused "
                 f"({_reply(code, text)}); the others were sent"
             )
+
+
+_LEADING_DOT = re.compile(rb"(?m)^\.")
+
+
+def _data(conn: smtplib.SMTP, raw: bytes, smtp: _Smtp, final_timeout: float) -> None:
+    """DATA, the message, and the one long wait for the final reply (RFC 5321 §4.5.3.2).
+    Once the last byte is out, a lost link or a silent server leaves the outcome unknown."""
+    code, resp = conn.docmd("DATA")
+    if code != 354:
+        raise smtplib.SMTPDataError(code, resp)
+    body = _LEADING_DOT.sub(b"..", raw)
+    if not body.endswith(b"\r\n"):
+        body += b"\r\n"
+    conn.send(body + b".\r\n")
+    sock = conn.sock
+    try:
+        if sock is not None:
+            sock.settimeout(final_timeout)
+        code, resp = conn.getreply()
+    except (smtplib.SMTPServerDisconnected, OSError) as exc:
+        timed_out = isinstance(exc, TimeoutError) or isinstance(exc.__context__, TimeoutError)
+        what = f"no reply within {final_timeout:g}s" if timed_out else "connection lost"
+        raise UncertainSendError(
+            f"{smtp.where}: {what} after the message was sent; the server may have it"
+        ) from None
+    finally:
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.settimeout(smtp.s.timeout_seconds)
+    if code != 250:
+        raise smtplib.SMTPDataError(code, resp)
 
 
 def check_login(cfg: Config) -> str:

@@ -23,6 +23,7 @@ class Context:
     store: Store
     clock: Clock = field(default=system_clock)
     sent_copy_retry_at: datetime | None = None  # outbox: back-off for saving Sent copies
+    smtp_retry_at: datetime | None = None  # outbox: the SMTP server was unreachable; next try
     scratch: list[Path] = field(default_factory=list)  # private temp dirs (attachments): removed on close
 
     @classmethod

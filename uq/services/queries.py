@@ -169,5 +169,12 @@ def outbox_json(ctx: Context, item: OutboxItem, case_id: str) -> dict[str, Any]:
         "last_error": item.last_error,
         "created_at": _iso(item.created_at, ctx),
         "not_before": _iso(item.not_before, ctx),
+        "next_try": _iso(item.not_before, ctx) if item.state.value in NEXT_TRY_STATES else None,
         "sent_at": _iso(item.sent_at, ctx),
+        "reviewer": item.reviewer,
+        "unknown_outcomes": item.unknown_outcomes,
     }
+
+
+# states whose not_before is when a sender next acts on the item (hold end, back-off, lease)
+NEXT_TRY_STATES = frozenset({"held", "queued", "failed", "uncertain", "sending"})

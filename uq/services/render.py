@@ -142,7 +142,7 @@ def case_sections(ctx: Context, detail: CaseDetail) -> list[Section]:
                     (
                         _t(ctx, o.created_at),
                         f"{o.state.value}"
-                        + (f" — {o.last_error}" if o.last_error and o.state.value == "failed" else ""),
+                        + (f" — {o.last_error}" if o.last_error and o.state.value != "sent" else ""),
                     )
                     for o in detail.outbox
                 ],

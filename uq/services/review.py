@@ -149,6 +149,7 @@ def decide(
             state=OutboxState.HELD if hold else OutboxState.QUEUED,
             not_before=now + timedelta(seconds=hold),
             now=now,
+            reviewer=ctx.user,
         )
         if outcome is Outcome.CALL_NEEDED:
             pol = policy_for(case, ctx.config.sla)

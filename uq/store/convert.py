@@ -217,6 +217,9 @@ def outbox_from_row(r: OutboxRow) -> OutboxItem:
         created_at=r.created_at,
         sent_at=r.sent_at,
         raw=r.raw,
+        reviewer=r.reviewer,
+        lease_token=r.lease_token,
+        unknown_outcomes=r.unknown_outcomes,
     )
 
 

@@ -69,6 +69,11 @@ class Store:
     def close(self) -> None:
         self.engine.dispose()
 
+    @property
+    def shared(self) -> bool:
+        """A server database (PostgreSQL): a team's queue, each reviewer running a sender."""
+        return self.engine.dialect.name != "sqlite"
+
     @contextmanager
     def tx(self) -> Iterator[Tx]:
         try:
@@ -277,7 +282,9 @@ class Store:
                 q = q.where(col(OutboxRow.state).in_([x.value for x in states]))
             return [outbox_from_row(r) for r in s.exec(q.order_by(col(OutboxRow.id)))]
 
-    def outbox_due(self, now: datetime) -> list[OutboxItem]:
+    def outbox_due(self, now: datetime, *, reviewer: str | None = None) -> list[OutboxItem]:
+        """Items a sender may claim now; with reviewer, only that reviewer's (and rows from
+        before replies carried one)."""
         with self.read() as s:
             q = select(OutboxRow).where(
                 col(OutboxRow.state).in_(
@@ -286,10 +293,13 @@ class Store:
                         OutboxState.QUEUED.value,
                         OutboxState.FAILED.value,
                         OutboxState.SENDING.value,
+                        OutboxState.UNCERTAIN.value,
                     ]
                 ),
                 OutboxRow.not_before <= now,
             )
+            if reviewer is not None:
+                q = q.where(col(OutboxRow.reviewer).in_([reviewer, ""]))
             return [outbox_from_row(r) for r in s.exec(q.order_by(col(OutboxRow.id)))]
 
     def outbox_item(self, item_id: int) -> tuple[OutboxItem, str, bool]:

@@ -186,9 +186,12 @@ class OutboxRow(SQLModel, table=True):
     mail_from: str
     recipients: str  # newline-separated
     state: str = Field(index=True)
-    not_before: datetime = _dt(nullable=False)
+    not_before: datetime = _dt(nullable=False)  # hold end, next try, or lease end (sending)
     attempts: int = 0
     last_error: str | None = None
+    reviewer: str = Field(default="", index=True)  # who decided: whose account sends it
+    lease_token: str | None = None  # the sender's claim: checked before the data goes out
+    unknown_outcomes: int = 0  # sends whose data went out with no final reply
     created_at: datetime = _dt(nullable=False)
     sent_at: datetime | None = _dt()
     sent_copy_saved: bool = False

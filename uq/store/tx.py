@@ -7,6 +7,7 @@ outbox item and audit entries) happen in one Tx, so a crash leaves all of it or 
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -259,6 +260,7 @@ class Tx(BatchTx):
         state: OutboxState,
         not_before: datetime,
         now: datetime,
+        reviewer: str = "",
     ) -> OutboxItem:
         row = OutboxRow(
             case_pk=case_pk,
@@ -270,17 +272,26 @@ class Tx(BatchTx):
             not_before=not_before,
             created_at=now,
             raw=raw,
+            reviewer=reviewer,
         )
         self.s.add(row)
         self.s.flush()
         return outbox_from_row(row)
 
     def claim_outbox_item(
-        self, item_id: int, expected: OutboxState, *, now: datetime, lease_seconds: int = 120
-    ) -> bool:
-        """Compare-and-set to SENDING with a lease: two senders (the TUI and `uq send`) never
-        both send one item, and an item left SENDING by a killed sender is taken again
-        (once) when its lease runs out."""
+        self,
+        item_id: int,
+        expected: OutboxState,
+        *,
+        now: datetime,
+        lease_seconds: float = 120,
+        token: str | None = None,
+    ) -> str | None:
+        """Compare-and-set to SENDING with a lease and a fresh token (returned; None when
+        someone else got there first). The claim moves not_before into the future, so of two
+        senders that read the same due item only one matches; an item whose lease lapsed
+        (its sender died) is claimed the same way, and its old token stops matching."""
+        token = token or secrets.token_hex(8)
         res = self.s.execute(
             update(OutboxRow)
             .where(
@@ -290,6 +301,34 @@ class Tx(BatchTx):
                 state=OutboxState.SENDING.value,
                 attempts=OutboxRow.attempts + 1,
                 not_before=now + timedelta(seconds=lease_seconds),
+                lease_token=token,
+            )
+        )
+        return token if res.rowcount else None  # type: ignore[attr-defined]
+
+    def renew_outbox_lease(self, item_id: int, token: str, until: datetime) -> bool:
+        """Extend a live claim; False once the claim is no longer this token's."""
+        res = self.s.execute(
+            update(OutboxRow)
+            .where(col(OutboxRow.id) == item_id, col(OutboxRow.lease_token) == token, _in_flight())
+            .values(not_before=until)
+        )
+        return bool(res.rowcount)  # type: ignore[attr-defined]
+
+    def begin_outbox_data(self, item_id: int, token: str, until: datetime) -> bool:
+        """The fencing check before the message goes out: only the current claim may send,
+        and from here on the outcome counts as unknown until the server answers."""
+        res = self.s.execute(
+            update(OutboxRow)
+            .where(
+                col(OutboxRow.id) == item_id,
+                col(OutboxRow.lease_token) == token,
+                col(OutboxRow.state) == OutboxState.SENDING.value,
+            )
+            .values(
+                state=OutboxState.UNCERTAIN.value,
+                unknown_outcomes=OutboxRow.unknown_outcomes + 1,
+                not_before=until,
             )
         )
         return bool(res.rowcount)  # type: ignore[attr-defined]
@@ -315,19 +354,38 @@ class Tx(BatchTx):
         not_before: datetime | None = None,
         last_error: str | None = None,
         sent_at: datetime | None = None,
-        claimed_attempts: int | None = None,
+        token: str | None = None,
+        uncount_attempt: bool = False,
+        outcome_known: bool = False,
+        copy_saved: bool = False,
     ) -> bool:
-        """With claimed_attempts, only while the item is still this sender's claim (SENDING
-        with that attempt count): a late result never overwrites another sender's."""
-        values: dict[str, Any] = {"state": state.value, "last_error": last_error}
+        """End a claim. With token, only while the item is still that claim: a late result
+        never overwrites another sender's. uncount_attempt: the try never reached the
+        server's mail commands; outcome_known: the server did answer the end of the data."""
+        values: dict[str, Any] = {"state": state.value, "last_error": last_error, "lease_token": None}
         if not_before is not None:
             values["not_before"] = not_before
         if sent_at is not None:
             values["sent_at"] = sent_at
+        if uncount_attempt:
+            values["attempts"] = OutboxRow.attempts - 1
+        if outcome_known:
+            values["unknown_outcomes"] = OutboxRow.unknown_outcomes - 1
+        if copy_saved:
+            values["sent_copy_saved"] = True
         q = update(OutboxRow).where(col(OutboxRow.id) == item_id)
-        if claimed_attempts is not None:
-            q = q.where(col(OutboxRow.state) == OutboxState.SENDING.value, col(OutboxRow.attempts) == claimed_attempts)
+        if token is not None:
+            q = q.where(col(OutboxRow.lease_token) == token, _in_flight())
         res = self.s.execute(q.values(**values))
+        return bool(res.rowcount)  # type: ignore[attr-defined]
+
+    def requeue_outbox_item(self, item_id: int, now: datetime) -> bool:
+        """STOPPED → QUEUED, its tries counted afresh (the reviewer asked for it)."""
+        res = self.s.execute(
+            update(OutboxRow)
+            .where(col(OutboxRow.id) == item_id, col(OutboxRow.state) == OutboxState.STOPPED.value)
+            .values(state=OutboxState.QUEUED.value, attempts=0, unknown_outcomes=0, not_before=now)
+        )
         return bool(res.rowcount)  # type: ignore[attr-defined]
 
     def retry_failed(self, now: datetime) -> int:
@@ -428,3 +486,7 @@ class Tx(BatchTx):
     def outbox_for_decision(self, decision_id: int) -> OutboxItem | None:
         r = self.s.exec(select(OutboxRow).where(OutboxRow.decision_id == decision_id)).first()
         return outbox_from_row(r) if r else None
+
+
+def _in_flight() -> Any:
+    return col(OutboxRow.state).in_([OutboxState.SENDING.value, OutboxState.UNCERTAIN.value])

@@ -57,10 +57,13 @@ class StatusBar(Static):
         o = i.outbox
         queued = o.get("queued", 0) + o.get("sending", 0)
         outbox = f"outbox: {o.get('held', 0)} held {queued} queued {o.get('failed', 0)} failed"
+        for state in ("uncertain", "stopped"):  # need the reviewer's eye: shown only when present
+            if o.get(state):
+                outbox += f" {o[state]} {state}"
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(sync, style=sync_style)
         text.append(" │ ")
-        text.append(outbox, style="bold red" if o.get("failed") else "")
+        text.append(outbox, style="bold red" if o.get("failed") or o.get("stopped") else "")
         text.append(" │ ")
         text.append(f"{i.breached} breached", style="bold red" if i.breached else "")
         text.append(f" │ {i.reviewer}")
