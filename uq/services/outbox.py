@@ -323,16 +323,13 @@ def _settle_uncertain(ctx: Context, item: OutboxItem, token: str, label: str, su
             summary.sent_ids.append(item.id)
             summary.notes.append(f"{label}: already delivered (found in the Sent folder); not sent again")
             return True
-        with ctx.store.tx() as tx:
-            tx.audit(
-                at=now,
-                actor="outbox",
-                action="resend_uncertain",
-                case_pk=item.case_pk,
-                detail=f"outbox {item.id} {mid}: not in the Sent folder",
-            )
-        summary.notes.append(f"{label}: not in the Sent folder: sending it again with the same Message-ID {mid}")
-        return False
+        return _resend(
+            ctx,
+            item,
+            "not in the Sent folder",
+            f"{label}: not in the Sent folder: sending it again with the same Message-ID {mid}",
+            summary,
+        )
     if item.unknown_outcomes >= 2:
         stop = UqError(
             "no reply from the server after the message went out, twice; it may have been "
@@ -341,18 +338,24 @@ def _settle_uncertain(ctx: Context, item: OutboxItem, token: str, label: str, su
         _finish(ctx, item, token, OutboxState.STOPPED, stop, "send_gave_up", uncount=True)
         summary.notes.append(f"{label}: stopped: {stop}")
         return True
-    with ctx.store.tx() as tx:
-        tx.audit(
-            at=now,
-            actor="outbox",
-            action="resend_uncertain",
-            case_pk=item.case_pk,
-            detail=f"outbox {item.id} {mid}: once, no Sent folder to check",
-        )
-    summary.notes.append(
+    note = (
         f"{label}: the last try may have been delivered (no Sent folder to check): sending it once "
         f"more with the same Message-ID {mid}"
     )
+    return _resend(ctx, item, "once, no Sent folder to check", note, summary)
+
+
+def _resend(ctx: Context, item: OutboxItem, why: str, note: str, summary: SendSummary) -> bool:
+    """Record (audit and the run's notes) that a reply the server may have is sent again."""
+    with ctx.store.tx() as tx:
+        tx.audit(
+            at=ctx.clock(),
+            actor="outbox",
+            action="resend_uncertain",
+            case_pk=item.case_pk,
+            detail=f"outbox {item.id} {item.message_id}: {why}",
+        )
+    summary.notes.append(note)
     return False
 
 
