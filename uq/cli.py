@@ -352,21 +352,21 @@ def cmd_audit(args: argparse.Namespace, cfg: Config) -> int:
 
 
 def cmd_db(args: argparse.Namespace, cfg: Config) -> int:
-    from uq.store import db
+    from uq.store import db, schema
 
     engine = db.make_engine(cfg.database_url)
-    before = db.schema_version(engine)
-    db.init_schema(engine)
-    print(
-        f"database at schema {db.SCHEMA_VERSION}"
-        + (
-            " (created)"
-            if before is None
-            else " (up to date)"
-            if before == db.SCHEMA_VERSION
-            else f" (upgraded from {before})"
-        )
+    try:
+        state = schema.ensure(engine, upgrade=True)
+    finally:
+        engine.dispose()
+    how = (
+        "created"
+        if state.before is None
+        else "up to date"
+        if state.before == state.after
+        else f"upgraded from {state.before}"
     )
+    print(f"database at schema {state.after} ({how})" + (f"; backup {state.backup}" if state.backup else ""))
     return 0
 
 

@@ -27,7 +27,7 @@ from uq.domain import (
     OutboxState,
 )
 from uq.errors import ConflictError, StoreError
-from uq.store import db
+from uq.store import db, schema
 from uq.store.convert import (
     _ATT_T,
     _META_T,
@@ -60,10 +60,14 @@ class Store:
         self.engine = engine
 
     @classmethod
-    def open(cls, url: str, *, create: bool = True) -> Store:
+    def open(cls, url: str) -> Store:
+        """Creates a new database at the current schema; refuses one that is behind."""
         engine = db.make_engine(url)
-        if create:
-            db.init_schema(engine)
+        try:
+            schema.ensure(engine)
+        except BaseException:
+            engine.dispose()
+            raise
         return cls(engine)
 
     def close(self) -> None:

@@ -457,7 +457,7 @@ class Tx(BatchTx):
                     self.s.execute(select(_META_T.c.value).where(_META_T.c.key == AUDIT_HEAD_KEY)).scalar_one()
                 )
                 self._audit_last, self._audit_count = str(stored["hash"]), int(stored["count"])
-            else:  # init_schema creates the row; this covers a store opened without it
+            else:  # schema.ensure creates the row; this covers a store opened without it
                 last = self.s.execute(select(_AUDIT_T.c.hash).order_by(_AUDIT_T.c.id.desc()).limit(1)).scalar()
                 count = self.s.execute(select(func.count()).select_from(_AUDIT_T)).scalar_one()
                 self._audit_last, self._audit_count = last or "", int(count)

@@ -1,0 +1,198 @@
+-- What SQLModel create_all made (uq/store/tables.py at 9cb5224, revision 0001_released): a frozen
+-- copy, so the migration tests start from the real released schema, not from our migrations.
+
+CREATE TABLE audit (
+	id INTEGER NOT NULL,
+	at DATETIME NOT NULL,
+	actor VARCHAR NOT NULL,
+	action VARCHAR NOT NULL,
+	case_pk INTEGER,
+	detail VARCHAR NOT NULL,
+	prev_hash VARCHAR NOT NULL,
+	hash VARCHAR NOT NULL,
+	PRIMARY KEY (id)
+);
+
+CREATE INDEX ix_audit_action ON audit (action);
+
+CREATE INDEX ix_audit_at ON audit (at);
+
+CREATE INDEX ix_audit_case_pk ON audit (case_pk);
+
+CREATE TABLE case_row (
+	id INTEGER NOT NULL,
+	case_id VARCHAR NOT NULL,
+	sender VARCHAR NOT NULL,
+	sender_name VARCHAR NOT NULL,
+	subject VARCHAR NOT NULL,
+	reply_to VARCHAR,
+	message_id VARCHAR,
+	"references" TEXT,
+	status VARCHAR NOT NULL,
+	arrived_at DATETIME NOT NULL,
+	problems TEXT,
+	update_count INTEGER NOT NULL,
+	last_updated_at DATETIME,
+	regulatory_extended_to DATETIME,
+	extension_reason VARCHAR,
+	paused_seconds INTEGER NOT NULL,
+	paused_since DATETIME,
+	first_opened_at DATETIME,
+	claimed_by VARCHAR,
+	due_at DATETIME,
+	reviewer_due_at DATETIME,
+	regulatory_due_at DATETIME,
+	window_start DATETIME,
+	binding VARCHAR NOT NULL,
+	urgency_rank INTEGER NOT NULL,
+	f_case_id VARCHAR,
+	review_type VARCHAR NOT NULL,
+	urgency VARCHAR NOT NULL,
+	received_at DATETIME,
+	explicit_due_at DATETIME,
+	client VARCHAR,
+	member_name VARCHAR,
+	member_dob VARCHAR,
+	member_id VARCHAR,
+	requesting_provider VARCHAR,
+	provider_phone VARCHAR,
+	provider_npi VARCHAR,
+	facility VARCHAR,
+	diagnosis TEXT,
+	service TEXT,
+	dates_of_service VARCHAR,
+	guideline TEXT,
+	criteria_met TEXT,
+	criteria_not_met TEXT,
+	clinical_summary TEXT,
+	nurse_assessment TEXT,
+	nurse_recommendation VARCHAR NOT NULL,
+	nurse_recommendation_text TEXT,
+	nurse_name VARCHAR,
+	question TEXT,
+	body_text TEXT,
+	PRIMARY KEY (id),
+	CONSTRAINT uq_case_sender_id UNIQUE (sender, case_id)
+);
+
+CREATE INDEX ix_case_queue ON case_row (status, due_at, urgency_rank, arrived_at, id);
+
+CREATE INDEX ix_case_row_case_id ON case_row (case_id);
+
+CREATE INDEX ix_case_row_message_id ON case_row (message_id);
+
+CREATE TABLE sync_cursor (
+	mailbox VARCHAR NOT NULL,
+	uidvalidity INTEGER NOT NULL,
+	last_uid INTEGER NOT NULL,
+	updated_at DATETIME NOT NULL,
+	PRIMARY KEY (mailbox, uidvalidity)
+);
+
+CREATE TABLE uq_meta (
+	"key" VARCHAR NOT NULL,
+	value VARCHAR NOT NULL,
+	PRIMARY KEY ("key")
+);
+
+CREATE TABLE call_attempt (
+	id INTEGER NOT NULL,
+	case_pk INTEGER NOT NULL,
+	at DATETIME NOT NULL,
+	number VARCHAR NOT NULL,
+	outcome VARCHAR NOT NULL,
+	note VARCHAR NOT NULL,
+	reviewer VARCHAR NOT NULL,
+	PRIMARY KEY (id),
+	FOREIGN KEY(case_pk) REFERENCES case_row (id)
+);
+
+CREATE INDEX ix_call_attempt_case_pk ON call_attempt (case_pk);
+
+CREATE TABLE decision (
+	id INTEGER NOT NULL,
+	case_pk INTEGER NOT NULL,
+	outcome VARCHAR NOT NULL,
+	agrees_with_nurse BOOLEAN,
+	rationale TEXT NOT NULL,
+	guideline VARCHAR NOT NULL,
+	note TEXT NOT NULL,
+	decline_reason VARCHAR,
+	approved_portion VARCHAR,
+	reviewer VARCHAR NOT NULL,
+	decided_at DATETIME NOT NULL,
+	seconds_spent INTEGER,
+	undone BOOLEAN NOT NULL,
+	PRIMARY KEY (id),
+	FOREIGN KEY(case_pk) REFERENCES case_row (id)
+);
+
+CREATE INDEX ix_decision_case_pk ON decision (case_pk);
+
+CREATE TABLE raw_message (
+	id INTEGER NOT NULL,
+	mailbox VARCHAR NOT NULL,
+	uidvalidity INTEGER NOT NULL,
+	uid INTEGER NOT NULL,
+	internaldate DATETIME,
+	ingested_at DATETIME NOT NULL,
+	message_id VARCHAR,
+	content_hash VARCHAR NOT NULL,
+	size INTEGER NOT NULL,
+	raw BLOB NOT NULL,
+	kind VARCHAR NOT NULL,
+	reason VARCHAR,
+	sender VARCHAR NOT NULL,
+	subject VARCHAR NOT NULL,
+	case_pk INTEGER,
+	PRIMARY KEY (id),
+	CONSTRAINT uq_raw_uid UNIQUE (mailbox, uidvalidity, uid),
+	FOREIGN KEY(case_pk) REFERENCES case_row (id)
+);
+
+CREATE INDEX ix_raw_message_case_pk ON raw_message (case_pk);
+
+CREATE INDEX ix_raw_message_content_hash ON raw_message (content_hash);
+
+CREATE INDEX ix_raw_message_message_id ON raw_message (message_id);
+
+CREATE TABLE attachment (
+	id INTEGER NOT NULL,
+	case_pk INTEGER NOT NULL,
+	raw_message_pk INTEGER NOT NULL,
+	filename VARCHAR NOT NULL,
+	content_type VARCHAR NOT NULL,
+	size INTEGER NOT NULL,
+	part VARCHAR NOT NULL,
+	text TEXT,
+	PRIMARY KEY (id),
+	FOREIGN KEY(case_pk) REFERENCES case_row (id),
+	FOREIGN KEY(raw_message_pk) REFERENCES raw_message (id)
+);
+
+CREATE INDEX ix_attachment_case_pk ON attachment (case_pk);
+
+CREATE TABLE outbox (
+	id INTEGER NOT NULL,
+	case_pk INTEGER NOT NULL,
+	decision_id INTEGER NOT NULL,
+	message_id VARCHAR NOT NULL,
+	mail_from VARCHAR NOT NULL,
+	recipients VARCHAR NOT NULL,
+	state VARCHAR NOT NULL,
+	not_before DATETIME NOT NULL,
+	attempts INTEGER NOT NULL,
+	last_error VARCHAR,
+	created_at DATETIME NOT NULL,
+	sent_at DATETIME,
+	sent_copy_saved BOOLEAN NOT NULL,
+	raw BLOB NOT NULL,
+	PRIMARY KEY (id),
+	FOREIGN KEY(case_pk) REFERENCES case_row (id),
+	FOREIGN KEY(decision_id) REFERENCES decision (id),
+	UNIQUE (message_id)
+);
+
+CREATE INDEX ix_outbox_case_pk ON outbox (case_pk);
+
+CREATE INDEX ix_outbox_state ON outbox (state);
