@@ -158,25 +158,11 @@ def test_a_database_from_every_earlier_schema_upgrades_with_its_data(
         assert _revision(url) == HEAD
         with store.read() as s:
             assert s.execute(text("SELECT value FROM uq_meta WHERE key = 'schema_version'")).first() is None
-        # the bug this fixes: the next ingest writes pending_mark
+        # the bug this fixes: the next sync writes pending_mark
         with store.tx() as tx:
-            tx.add_raw(
-                mailbox="INBOX",
-                uidvalidity=7,
-                uid=43,
-                internaldate=None,
-                now=T0.replace(tzinfo=UTC),
-                message_id="<m43@x>",
-                content_hash="def",
-                raw=b"new",
-                kind="not_case",
-                reason=None,
-                sender="a@b",
-                subject="s",
-            )
-            tx.set_pending_marks("INBOX", 7, [43], True)
+            tx.set_pending_marks("INBOX", 7, [42], True)
         with store.tx() as tx:
-            assert tx.pending_marks("INBOX", 7) == [43]
+            assert tx.pending_marks("INBOX", 7) == [42]
     finally:
         store.close()
 
@@ -292,3 +278,13 @@ def test_a_new_database_is_created_at_head_and_a_newer_one_is_refused(tmp_path: 
     store.close()
     with pytest.raises(StoreError, match="newer than this uq"):
         Store.open(url)
+
+
+def test_a_look_only_open_creates_nothing(tmp_path: Path) -> None:
+    """`uq doctor` opens with create=False: an empty database stays empty."""
+    url = f"sqlite:///{tmp_path / 'uq.sqlite3'}"
+    with pytest.raises(StoreError, match="no uq schema: run `uq db upgrade`"):
+        Store.open(url, create=False)
+    _make_legacy(url, "0002_pending_mark")
+    Store.open(url, create=False).close()  # at head, though not yet stamped: fine to look at
+    assert _revision(url) is None

@@ -37,8 +37,6 @@ def run_checks(cfg: Config) -> Iterator[tuple[str, bool, str]]:
             return f"{path} not created yet (`uq db upgrade` or the first `uq` run creates it)"
         store = Store.open(cfg.database_url, create=False)
         try:
-            if db.schema_version(store.engine) is None:
-                raise UqError("database has no uq schema: run `uq db upgrade`")
             n = store.counts()
             where = f"{path} (mode {oct(path.stat().st_mode & 0o777)})" if path else store.engine.url.render_as_string()
             return f"{where}: {n['open']} open of {n['cases']} cases"

@@ -60,11 +60,12 @@ class Store:
         self.engine = engine
 
     @classmethod
-    def open(cls, url: str) -> Store:
-        """Creates a new database at the current schema; refuses one that is behind."""
+    def open(cls, url: str, *, create: bool = True) -> Store:
+        """Creates a new database at the current schema (create=False: refuses an empty
+        one instead); refuses one that is behind."""
         engine = db.make_engine(url)
         try:
-            schema.ensure(engine)
+            schema.ensure(engine, create=create)
         except BaseException:
             engine.dispose()
             raise

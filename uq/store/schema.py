@@ -37,19 +37,22 @@ class SchemaState:
     backup: Path | None = None
 
 
-def ensure(engine: Engine, *, upgrade: bool = False) -> SchemaState:
+def ensure(engine: Engine, *, upgrade: bool = False, create: bool = True) -> SchemaState:
     """Create a new database at head, stamp a pre-Alembic one, refuse (or with `upgrade`,
-    apply) pending migrations. Raises StoreError with one line for the user."""
+    apply) pending migrations. Raises StoreError with one line for the user. With
+    create=False (`uq doctor`) it only looks: nothing is created or stamped."""
     head = migrations.head()
     try:
         with engine.connect() as conn:
             current, stamped = _revision(conn)
-        if current == head and stamped:
+        if current == head and (stamped or not create):
             return SchemaState(before=head, after=head)
         if current is not None and current not in migrations.revisions():
             raise StoreError(f"database schema {current} is newer than this uq (knows up to {head}): upgrade uq")
         if current not in (None, head) and not upgrade:
             raise StoreError(f"database schema {current} is behind this uq ({head}): run `uq db upgrade`")
+        if current is None and not create:
+            raise StoreError("database has no uq schema: run `uq db upgrade`")
         path = db.sqlite_path(str(engine.url))
         backup = _backup(path, head) if current not in (None, head) and path is not None else None
         with engine.connect() as conn:
