@@ -24,7 +24,7 @@ from uq.store.repo import Store
 
 LEGACY = Path(__file__).parent / "legacy_schemas"
 HEAD = migrations.head()
-EARLIER = ["0001_released", "0002_pending_mark"]  # what create_all made before Alembic
+EARLIER = ["0001_released", "0002_pending_mark"]  # what create_all made before Alembic (0003 lived minutes)
 T0 = datetime(2026, 11, 20, 14, 30)  # naive UTC, as the store keeps it
 
 
@@ -122,6 +122,7 @@ def _check_data(store: Store) -> None:
     assert dec.reviewer == "alice" and dec.rationale == "meets criteria"
     [item] = store.outbox()
     assert item.state is OutboxState.SENT and item.message_id == "<r1@x>"
+    assert item.reviewer == "alice"  # a reply made before per-reviewer sending: its decision's reviewer
     assert len(store.calls(1)) == 1
     assert store.audit_head() == ("h1", 1) and len(store.audit_entries()) == 1
     with store.tx() as tx:
@@ -286,5 +287,6 @@ def test_a_look_only_open_creates_nothing(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="no uq schema: run `uq db upgrade`"):
         Store.open(url, create=False)
     _make_legacy(url, "0002_pending_mark")
-    Store.open(url, create=False).close()  # at head, though not yet stamped: fine to look at
-    assert _revision(url) is None
+    with pytest.raises(StoreError, match="behind this uq"):
+        Store.open(url, create=False)
+    assert _revision(url) is None  # not even stamped

@@ -26,8 +26,12 @@ from uq.store import db, migrations
 from uq.store.convert import _AUDIT_T, _META_T
 
 _PG_LOCK_KEY = 0x75715F736368656D  # "uq_schem": one advisory lock id for schema work
-_RELEASED = "0001_released"  # what create_all made before pending_mark
-_PENDING_MARK = "0002_pending_mark"  # what create_all made after it
+# what create_all made before Alembic came, newest first: (revision, table, a column it added)
+_PRE_ALEMBIC = (
+    ("0003_outbox_send_once", "outbox", "lease_token"),
+    ("0002_pending_mark", "raw_message", "pending_mark"),
+)
+_RELEASED = "0001_released"
 
 
 @dataclass(frozen=True)
@@ -108,8 +112,10 @@ def _revision(conn: Connection) -> tuple[str | None, bool]:
         return None, False
     if "part" not in {c["name"] for c in insp.get_columns("attachment")}:
         raise StoreError("database predates uq's first release (attachment bytes inline): start a new one")
-    columns = {c["name"] for c in insp.get_columns("raw_message")}
-    return (_PENDING_MARK if "pending_mark" in columns else _RELEASED), False
+    for rev, table, column in _PRE_ALEMBIC:
+        if column in {c["name"] for c in insp.get_columns(table)}:
+            return rev, False
+    return _RELEASED, False
 
 
 def _ensure_audit_head(conn: Connection) -> None:
