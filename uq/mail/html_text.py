@@ -8,6 +8,7 @@ multi-field line), block tags become line breaks, and scripts and styles are dro
 from __future__ import annotations
 
 import re
+from html import unescape
 from html.parser import HTMLParser
 
 _BLOCK = frozenset({"br", "p", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6",
@@ -94,8 +95,23 @@ class _ToText(HTMLParser):
         return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
+# A `<` with another `<` (or the end) before any `>` opens no tag: HTMLParser would scan
+# the rest of the text for its end at each one (quadratic), so it becomes text first. The
+# look ahead stops at the next angle bracket, so the rewrite is linear.
+_UNCLOSED_RE = re.compile(r"<(?=[^<>]*+(?:<|\Z))")
+_TAG_RE = re.compile(r"<[^<>]*+>")
+HTML_CHARS = 2_000_000  # converted; the fields sit at the top and the raw keeps the rest
+
+
 def html_to_text(html: str) -> str:
+    """Never raises: HTML the parser rejects (a broken `<![` section) is read with its tags
+    stripped, which still leaves `Label: value` lines."""
+    html = _UNCLOSED_RE.sub("&lt;", html[:HTML_CHARS])
     parser = _ToText()
-    parser.feed(html)
-    parser.close()
-    return parser.text()
+    try:
+        parser.feed(html)
+        parser.close()
+        return parser.text()
+    except Exception:
+        text = unescape(_TAG_RE.sub("\n", html))
+        return re.sub(r"\n{3,}", "\n\n", "\n".join(" ".join(x.split()) for x in text.split("\n"))).strip()

@@ -8,8 +8,9 @@ when a ':' follows it.
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 FIELD_ALIASES: dict[str, tuple[str, ...]] = {
@@ -58,10 +59,14 @@ _PROSE_PRONE = frozenset(
 # Codes named by the label itself: "CPT: 72148" means "CPT 72148".
 _KEEP_LABEL_PREFIX = frozenset({"cpt", "hcpcs", "mcg", "interqual", "icd-10"})
 
+# Every pattern below runs on untrusted lines, so each is linear: possessive quantifiers
+# (no backtracking into a run), bounded label words, and a whitespace run is tried once,
+# from its start. Labels are looked for in the first MATCH_CHARS of a line only.
+MATCH_CHARS = 4096
 _CHARS = r"[A-Za-z0-9/().&'#*-]"
-_LABEL = rf"(?P<label>[A-Za-z]{_CHARS}*(?: {_CHARS}+){{0,5}})"
-_START_RE = re.compile(rf"^[ \t]*[#*>]*[ \t]*{_LABEL}[ \t*#]*:(?!//)[ \t*]*")
-_MID_RE = re.compile(rf"(?:[ \t]{{2,}}|\t)[#*]*{_LABEL}[ \t*#]*:(?!//)[ \t*]*")
+_LABEL = rf"(?P<label>[A-Za-z]{_CHARS}{{0,60}}+(?: {_CHARS}{{1,60}}+){{0,5}}+)"
+_START_RE = re.compile(rf"^[ \t]*+[#*>]*+[ \t]*+{_LABEL}[ \t*#]*+:(?!//)[ \t*]*+")
+_MID_RE = re.compile(rf"(?<![ \t])(?:[ \t]{{2,}}+|\t)[#*]*+{_LABEL}[ \t*#]*+:(?!//)[ \t*]*+")
 _NORM_RE = re.compile(r"[\s#*:]+")
 _SIG_RE = re.compile(r"^-- ?$")
 
@@ -123,7 +128,8 @@ def _strip_deco(text: str) -> str:
 
 def _split_label_line(line: str, table: LabelTable) -> list[tuple[str, str, str]] | None:
     """(field, alias, value) for each label on a label line, or None for a prose line."""
-    m = _START_RE.match(line)
+    head = line[:MATCH_CHARS]
+    m = _START_RE.match(head)
     if m is None:
         return None
     field_name = table.field_for(m.group("label"))
@@ -133,7 +139,7 @@ def _split_label_line(line: str, table: LabelTable) -> list[tuple[str, str, str]
     cur_field, cur_alias, start = field_name, norm_label(m.group("label")), m.end()
     pos = start
     while True:
-        mid = _MID_RE.search(line, pos)
+        mid = _MID_RE.search(head, pos)
         if mid is None:
             break
         mid_field = table.field_for(mid.group("label"))
@@ -147,12 +153,13 @@ def _split_label_line(line: str, table: LabelTable) -> list[tuple[str, str, str]
     return out
 
 
-def extract(text: str, table: LabelTable = DEFAULT_TABLE) -> dict[str, Found]:
-    """First occurrence of each field wins; quoted reply text and signatures are skipped."""
+def extract(text: str, table: LabelTable = DEFAULT_TABLE, *, max_lines: int = 5000) -> dict[str, Found]:
+    """First occurrence of each field wins; quoted reply text and signatures are skipped.
+    Only the first `max_lines` lines are read: fields sit at the top of a packet."""
     found: dict[str, Found] = {}
     current: Found | None = None
     blank_seen = False
-    for raw_line in text.split("\n"):
+    for raw_line in itertools.islice(_lines(text), max_lines):
         line = raw_line.rstrip()
         stripped = line.strip()
         if stripped.startswith(">"):
@@ -191,6 +198,19 @@ def extract(text: str, table: LabelTable = DEFAULT_TABLE) -> dict[str, Found]:
         while item.lines and not item.lines[-1].strip():
             item.lines.pop()
     return found
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The lines of `text`, split lazily: a 10 MB body is not copied into a list to read
+    its first lines."""
+    start = 0
+    while start <= len(text):
+        end = text.find("\n", start)
+        if end < 0:
+            yield text[start:]
+            return
+        yield text[start:end]
+        start = end + 1
 
 
 def keeps_label_prefix(alias: str) -> bool:

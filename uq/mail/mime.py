@@ -10,12 +10,14 @@ Bodies are decoded here with binascii on whole slices -- the same bytes as compa
 from __future__ import annotations
 
 import binascii
+import codecs
 import email
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.header import Header, decode_header
 from email.message import Message
+from email.parser import BytesHeaderParser
 from email.policy import compat32
 from email.utils import getaddresses, parsedate_to_datetime
 
@@ -31,6 +33,10 @@ _BROKEN = {
     "NoBoundaryInMultipartDefect": "multipart without a boundary",
     "StartBoundaryNotFoundDefect": "multipart boundary not found",
 }
+# Python codecs that are not mail charsets: they turn escapes in the text into lone
+# surrogates or cost more than linear time; such a part is read as UTF-8/cp1252 instead.
+_NOT_CHARSETS = frozenset({"unicode_escape", "raw_unicode_escape", "punycode", "idna", "undefined"})
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
 _CHARSET_ALIASES = {"utf8": "utf-8", "cp-1252": "cp1252", "latin1": "iso-8859-1",
                     "us-ascii": "ascii", "unknown-8bit": "utf-8", "x-unknown": "utf-8"}
 _B64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
@@ -60,12 +66,30 @@ class Mime:
         return self.html_converted
 
 
+HEADER_CHARS = 8192  # of one header value: more is no subject or address, only work
+
+
 def header_text(msg: Message, name: str) -> str:
-    """A decoded header value, '' when absent; raw 8-bit headers are read as UTF-8/cp1252."""
+    """A decoded header value, '' when absent; raw 8-bit headers are read as UTF-8/cp1252.
+    Only its first HEADER_CHARS are decoded."""
     value: str | Header | None = msg.get(name)
     if value is None:
         return ""
+    if isinstance(value, str) and len(value) > HEADER_CHARS:
+        value = value[:HEADER_CHARS]
     return decode_value(value)
+
+
+def thread_ids(msg: Message, name: str, keep: int = 50) -> tuple[str, ...]:
+    """The Message-IDs of References/In-Reply-To: the first one (the thread's root) and the
+    last `keep` - 1 (the nearest parents), however long the header is."""
+    value = msg.get(name)
+    if not isinstance(value, str):
+        return ()
+    ids = _MSGID_RE.findall(value)
+    if len(ids) > keep:
+        ids = [ids[0], *ids[len(ids) - keep + 1:]]
+    return tuple(_clean(i) for i in ids if len(i) <= 998)
 
 
 def decode_value(value: str | Header) -> str:
@@ -83,20 +107,46 @@ def decode_value(value: str | Header) -> str:
 
 
 def _clean(text: str) -> str:
-    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    """One line of header text: raw 8-bit bytes (kept by compat32 as surrogate escapes)
+    read as UTF-8, else cp1252; any other lone surrogate replaced; NULs dropped."""
+    if _SURROGATE_RE.search(text) is not None:
+        try:
+            raw = text.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:
+            text = scrub_surrogates(text)
+        else:
+            text = decode_bytes(raw, "utf-8") or raw.decode("latin-1")
     return " ".join(text.replace("\x00", "").split())
 
 
+def scrub_surrogates(text: str) -> str:
+    """Lone surrogates (from utf-7, a PDF string, a stray escape) become U+FFFD: no store,
+    terminal or JSON encoder accepts them."""
+    if _SURROGATE_RE.search(text) is None:
+        return text
+    return _SURROGATE_RE.sub("\ufffd", text)
+
+
+def _codec(name: str) -> str | None:
+    try:
+        codec = codecs.lookup(name).name
+    except LookupError:
+        return None
+    return None if codec in _NOT_CHARSETS else codec
+
+
 def decode_bytes(data: bytes, charset: str | None) -> str | None:
-    """Declared charset first, then UTF-8, then cp1252 (the usual mislabel); None if none fit."""
+    """Declared charset first, then UTF-8, then cp1252 (the usual mislabel); None if none fit.
+    The text never holds a lone surrogate."""
     declared = (charset or "").strip().strip('"').lower()
     tried: list[str] = []
-    for cs in (_CHARSET_ALIASES.get(declared, declared), "utf-8", "cp1252"):
+    for name in (_CHARSET_ALIASES.get(declared, declared), "utf-8", "cp1252"):
+        cs = _codec(name) if name else None
         if not cs or cs in tried:
             continue
         tried.append(cs)
         try:
-            return data.decode(cs)
+            return scrub_surrogates(data.decode(cs))
         except (LookupError, UnicodeDecodeError):
             continue
     return None
@@ -108,9 +158,8 @@ def message_ids(value: str) -> tuple[str, ...]:
 
 def first_id(value: str) -> str | None:
     ids = message_ids(value)
-    if ids:
-        return ids[0]
-    return value.strip() or None
+    found = ids[0] if ids else value.strip()
+    return found if found and len(found) <= 998 else None  # longer is no Message-ID
 
 
 _ANGLE_ADDR_RE = re.compile(r"<\s*([^<>\s@]+@[^<>\s@]+)\s*>\s*")
@@ -178,6 +227,16 @@ def load(raw: bytes, *, fast: bool = True) -> Message:
     if not msg.keys():
         raise Unparseable("broken MIME: no header block")
     return msg
+
+
+def load_headers(raw: bytes, limit: int = 1 << 16) -> Message:
+    """Only the header block (its first `limit` bytes): what a message whose body or
+    structure cannot be read still tells about itself."""
+    head = raw[:limit]
+    ends = [i for i in (head.find(b"\n\n"), head.find(b"\r\n\r\n")) if i >= 0]
+    if ends:
+        head = head[: min(ends)]
+    return BytesHeaderParser(policy=compat32).parsebytes(head, headersonly=True)
 
 
 def split_parts(msg: Message, *, fast: bool = True) -> Mime:

@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import fields as dataclass_fields
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from email.message import Message
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -37,8 +37,9 @@ from uq.mail.mime import (
     header_date,
     header_text,
     load,
-    message_ids,
+    load_headers,
     split_parts,
+    thread_ids,
 )
 from uq.mail.pdf_text import is_pdf, pdf_text
 
@@ -49,47 +50,69 @@ __all__ = ["CORE_FIELDS", "parse_email", "parse_email_stdlib"]
 CORE_FIELDS = ("case_id", "review_type", "urgency", "received_at", "member_name", "service",
                "nurse_recommendation")
 
-_PREFIX_RE = re.compile(r"^(?:\s*(?:re|fwd?|aw|sv|antw)\s*(?:\[\d+\])?\s*:\s*)+", re.I)
+_PREFIX_RE = re.compile(r"^(?:\s*+(?:re|fwd?|aw|sv|antw)\s*+(?:\[\d+\])?\s*+:\s*+)++", re.I)
+# Linear on any subject: possessive runs, and an ID is at most ~100 characters (a longer
+# token is no ID), so each "case"/"ref" in the subject costs a bounded look ahead.
+_ID = r"(?P<id>[A-Za-z0-9][A-Za-z_.\-/]{0,40}+\d[A-Za-z0-9_.\-/]{0,60}+)(?![A-Za-z0-9_.\-/])"
 _SUBJECT_ID_RE = re.compile(
-    r"\b(?:case|ref(?:erence)?|review\s+id|auth(?:orization)?)\b\.?\s*"
-    r"(?:#|no\.?|num(?:ber)?\.?|id)?\s*[:#]?\s*"
-    r"(?P<id>[A-Za-z0-9][A-Za-z0-9_.\-/]*\d[A-Za-z0-9_.\-/]*)",
+    r"\b(?:case|ref(?:erence)?|review\s++id|auth(?:orization)?)\b\.?\s*+"
+    r"(?:#|no\.?|num(?:ber)?\.?|id)?\s*+[:#]?\s*+" + _ID,
     re.I,
 )
 # In a reply or forward the ID may stand alone: "Re: Prior authorization request PA-300417".
-_BARE_ID_RE = re.compile(r"\b(?P<id>[A-Z]{1,6}-\d{3,}(?:-\d+)*(?:-[A-Z])?)\b")
+_BARE_ID_RE = re.compile(r"\b(?P<id>[A-Z]{1,6}-\d{3,}+(?:-\d++)*+(?:-[A-Z])?+)\b")
+_MAX_ID_CHARS = 100
+_SUBJECT_CHARS = 1000  # an ID or a reply prefix is looked for in the subject's start only
 _OOO_RE = re.compile(r"\b(?:out of (?:the )?office|automatic reply|auto[- ]?reply|"
                      r"autoreply|away from (?:the )?office|on vacation)\b", re.I)
 _BOUNCE_SENDERS = ("mailer-daemon@", "postmaster@")
 _NPI_RE = re.compile(r"^\d{10}$")
+# Dates outside this window are typos or hostile, never a clock to compute: a problem on
+# the case instead. The upper end is two years after `now` (or the Date header).
+EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
+AHEAD = timedelta(days=730)
+_LATEST_WITHOUT_NOW = datetime(2100, 1, 1, tzinfo=UTC)
+_QUOTE_CHARS = 60
 
 
 def parse_email(raw: bytes, *, tz: ZoneInfo, parse: ParseConfig | None = None,
-                extract_pdf_text: bool = True) -> ParsedEmail:
+                extract_pdf_text: bool = True, now: datetime | None = None) -> ParsedEmail:
     """Never raises: anything unexpected is QUARANTINE with a short reason.
 
     extract_pdf_text=False leaves Attachment.text None (fill it later with
     `pdf_text.pdf_texts`) unless the body lacks one of CORE_FIELDS: then the PDFs are read
-    now, since their fields may be the case's only ones.
+    now, since their fields may be the case's only ones. `now` bounds the dates a message
+    may carry (without it, the Date header does).
     """
-    return _guarded(raw, tz, parse, extract_pdf_text, fast=True)
+    return _guarded(raw, tz, parse, extract_pdf_text, now, fast=True)
 
 
 def parse_email_stdlib(raw: bytes, *, tz: ZoneInfo, parse: ParseConfig | None = None,
-                       extract_pdf_text: bool = True) -> ParsedEmail:
+                       extract_pdf_text: bool = True, now: datetime | None = None) -> ParsedEmail:
     """parse_email through the stdlib's full `email` parse and eager HTML conversion: the
     reference the fast MIME path must equal (tests) and the baseline of bench/parse_bench.py."""
-    return _guarded(raw, tz, parse, extract_pdf_text, fast=False)
+    return _guarded(raw, tz, parse, extract_pdf_text, now, fast=False)
 
 
-def _guarded(raw: bytes, tz: ZoneInfo, parse: ParseConfig | None, extract_pdf_text: bool, *,
-             fast: bool) -> ParsedEmail:
+def _guarded(raw: bytes, tz: ZoneInfo, parse: ParseConfig | None, extract_pdf_text: bool,
+             now: datetime | None, *, fast: bool) -> ParsedEmail:
+    stage = ["decode"]
     try:
-        return _parse(bytes(raw), tz, parse or ParseConfig(), extract_pdf_text, fast)
+        return _parse(bytes(raw), tz, parse or ParseConfig(), extract_pdf_text, now, fast, stage)
     except Exception as exc:
-        return ParsedEmail(kind=MessageKind.QUARANTINE, fields=CaseFields(),
-                           reason=f"parser error: {type(exc).__name__}",
-                           content_hash=_raw_hash(raw))
+        # the exception's text may quote the email: only its type and the step are kept
+        reason = f"{stage[-1]} failed: {type(exc).__name__}"
+        return replace(headers_only(raw), kind=MessageKind.QUARANTINE, reason=reason,
+                       content_hash=_raw_hash(raw))
+
+
+def headers_only(raw: object) -> ParsedEmail:
+    """Sender, subject, date and IDs of a message whose body could not be read, so its
+    quarantine row still says who sent what; an empty verdict when even those fail."""
+    try:
+        return _headers(load_headers(bytes(raw)))  # type: ignore[call-overload]
+    except Exception:
+        return ParsedEmail(kind=MessageKind.QUARANTINE, fields=CaseFields())
 
 
 def _raw_hash(raw: object) -> str:
@@ -101,18 +124,21 @@ def _raw_hash(raw: object) -> str:
     return hashlib.sha256(body).hexdigest()
 
 
-def _parse(raw: bytes, tz: ZoneInfo, cfg: ParseConfig, with_pdf: bool, fast: bool) -> ParsedEmail:
+def _parse(raw: bytes, tz: ZoneInfo, cfg: ParseConfig, with_pdf: bool, now: datetime | None,
+           fast: bool, stage: list[str]) -> ParsedEmail:
     try:
         msg = load(raw, fast=fast)
     except Unparseable as exc:
-        return ParsedEmail(kind=MessageKind.QUARANTINE, fields=CaseFields(), reason=str(exc),
-                           content_hash=_raw_hash(raw))
+        return replace(headers_only(raw), reason=str(exc), content_hash=_raw_hash(raw))
+    stage.append("headers")
     head = _headers(msg)
+    stage.append("decode")
     try:
         mime = split_parts(msg, fast=fast)
     except Unparseable as exc:
         return replace(head, kind=MessageKind.QUARANTINE, reason=str(exc),
                        content_hash=_raw_hash(raw))
+    stage.append("fields")
     table = _table(cfg, head.sender)
 
     body = mime.plain if mime.plain is not None else ""
@@ -122,7 +148,9 @@ def _parse(raw: bytes, tz: ZoneInfo, cfg: ParseConfig, with_pdf: bool, fast: boo
         if html_found or not body.strip():
             body, found = mime.html, html_found
     if with_pdf or not all(name in found for name in CORE_FIELDS):
+        stage.append("pdf text")
         mime.attachments = [_with_text(a) for a in mime.attachments]
+        stage.append("fields")
     attachments = tuple(mime.attachments)
     for att in attachments:
         if att.text and att.content_type == "application/pdf":
@@ -130,7 +158,8 @@ def _parse(raw: bytes, tz: ZoneInfo, cfg: ParseConfig, with_pdf: bool, fast: boo
                 found.setdefault(name, item)
 
     threaded = bool(head.in_reply_to or head.references or _PREFIX_RE.match(head.subject))
-    fields, problems = _fields(found, head.subject, tz, threaded=threaded)
+    latest = _latest(now, head.date)
+    fields, problems = _fields(found, head.subject, tz, latest, threaded=threaded)
     result = replace(head, fields=fields, problems=problems, body_text=body.strip("\n"),
                      attachments=attachments, content_hash=_content_hash(body, attachments))
 
@@ -143,20 +172,38 @@ def _parse(raw: bytes, tz: ZoneInfo, cfg: ParseConfig, with_pdf: bool, fast: boo
     return replace(result, kind=MessageKind.CASE, problems=problems + flags)
 
 
+def _latest(now: datetime | None, date: datetime | None) -> datetime:
+    ref = now or date
+    return ref + AHEAD if ref is not None else _LATEST_WITHOUT_NOW
+
+
+def in_bounds(when: datetime | None, latest: datetime = _LATEST_WITHOUT_NOW) -> bool:
+    if when is None:
+        return False
+    aware = when if when.tzinfo is not None else when.replace(tzinfo=UTC)  # compared only
+    return EARLIEST <= aware <= latest
+
+
+def _quote(value: str) -> str:
+    """A value for a problem line: bounded, since a hostile one may be megabytes."""
+    return repr(value if len(value) <= _QUOTE_CHARS else value[:_QUOTE_CHARS] + "...")
+
+
 def _headers(msg: Message) -> ParsedEmail:
     sender_name, sender = header_address(msg, "From")
+    date = header_date(msg)
     _, reply_to = header_address(msg, "Reply-To")
     return ParsedEmail(
         kind=MessageKind.QUARANTINE,
         fields=CaseFields(),
         message_id=first_id(header_text(msg, "Message-ID")),
         in_reply_to=first_id(header_text(msg, "In-Reply-To")),
-        references=message_ids(header_text(msg, "References")),
+        references=thread_ids(msg, "References"),
         sender=sender,
         sender_name=sender_name,
         reply_to=reply_to or None,
         subject=header_text(msg, "Subject"),
-        date=header_date(msg),
+        date=date if in_bounds(date) else None,
     )
 
 
@@ -210,6 +257,7 @@ def _content_hash(body: str, attachments: tuple[Attachment, ...]) -> str:
 
 
 def _subject_case_id(subject: str, *, threaded: bool) -> str | None:
+    subject = subject[:_SUBJECT_CHARS]
     m = _SUBJECT_ID_RE.search(subject) or (_BARE_ID_RE.search(subject) if threaded else None)
     return m.group("id").rstrip(".-/") if m else None
 
@@ -220,8 +268,8 @@ def _case_id(value: str) -> str | None:
     return token or None
 
 
-def _fields(found: dict[str, Found], subject: str, tz: ZoneInfo, *, threaded: bool
-            ) -> tuple[CaseFields, tuple[str, ...]]:
+def _fields(found: dict[str, Found], subject: str, tz: ZoneInfo, latest: datetime, *,
+            threaded: bool) -> tuple[CaseFields, tuple[str, ...]]:
     problems: list[str] = []
     text: dict[str, str] = {}
     for name, item in found.items():
@@ -235,27 +283,30 @@ def _fields(found: dict[str, Found], subject: str, tz: ZoneInfo, *, threaded: bo
 
     plain = _PREFIX_RE.sub("", subject)
     case_id = _case_id(text["case_id"]) if "case_id" in text else None
+    if case_id is not None and len(case_id) > _MAX_ID_CHARS:
+        problems.append(f"case_id: too long to be an ID ({len(case_id)} characters)")
+        case_id = None
     case_id = case_id or _subject_case_id(plain, threaded=threaded)
-    if case_id is None:
+    if case_id is None and not problems:
         problems.append("case_id: not found")
 
     review_type = ReviewType.UNKNOWN
     if "review_type" in text:
         review_type = values.review_type(text["review_type"])
         if review_type is ReviewType.UNKNOWN:
-            problems.append(f"review_type: unrecognised {text['review_type']!r}")
+            problems.append(f"review_type: unrecognised {_quote(text['review_type'])}")
 
     urgency = Urgency.UNKNOWN
     if "urgency" in text:
         urgency = values.urgency(text["urgency"], flag_label=found["urgency"].alias == "expedited")
         if urgency is Urgency.UNKNOWN:
-            problems.append(f"urgency: unrecognised {text['urgency']!r}")
+            problems.append(f"urgency: unrecognised {_quote(text['urgency'])}")
     if urgency is Urgency.UNKNOWN and plain:
         without_id = plain.replace(case_id, " ") if case_id else plain
         urgency = values.urgency(without_id)
 
-    received_at = _date(text, "received_at", tz, problems, end_of_day=False)
-    due_at = _date(text, "due_at", tz, problems, end_of_day=True)
+    received_at = _date(text, "received_at", tz, latest, problems, end_of_day=False)
+    due_at = _date(text, "due_at", tz, latest, problems, end_of_day=True)
 
     recommendation, rec_text = NurseRecommendation.UNKNOWN, None
     if "nurse_recommendation" in text:
@@ -265,7 +316,7 @@ def _fields(found: dict[str, Found], subject: str, tz: ZoneInfo, *, threaded: bo
 
     npi = text.get("provider_npi")
     if npi is not None and not _NPI_RE.match(npi):
-        problems.append(f"provider_npi: not 10 digits {npi!r}")
+        problems.append(f"provider_npi: not 10 digits {_quote(npi)}")
 
     # every field is the labelled text as found, except the ones read into a type above
     kwargs: dict[str, Any] = {f.name: text.get(f.name) for f in dataclass_fields(CaseFields)}
@@ -277,19 +328,24 @@ def _fields(found: dict[str, Found], subject: str, tz: ZoneInfo, *, threaded: bo
     return fields, tuple(problems)
 
 
-def _date(text: dict[str, str], name: str, tz: ZoneInfo, problems: list[str], *,
-          end_of_day: bool) -> datetime | None:
+def _date(text: dict[str, str], name: str, tz: ZoneInfo, latest: datetime, problems: list[str],
+          *, end_of_day: bool) -> datetime | None:
     value = text.get(name)
     if value is None:
         return None
     when = parse_when(value, tz, end_of_day=end_of_day)
     if when is None:
-        problems.append(f"{name}: unreadable date {value!r}")
+        problems.append(f"{name}: unreadable date {_quote(value)}")
+    elif not in_bounds(when, latest):
+        problems.append(f"{name}: date out of range {_quote(value)}")
+        return None
     return when
 
 
-def fields_from_pdf_text(text: str, *, tz: ZoneInfo, parse: ParseConfig | None = None, sender: str = "") -> CaseFields:
+def fields_from_pdf_text(text: str, *, tz: ZoneInfo, parse: ParseConfig | None = None, sender: str = "",
+                         now: datetime | None = None) -> CaseFields:
     """The case fields a PDF packet's text carries. Sync reads PDFs only when the body lacks
     a core field; the later PDF pass merges these into the fields the case still lacks."""
-    fields, _ = _fields(extract(text, _table(parse or ParseConfig(), sender)), "", tz, threaded=False)
+    found = extract(text, _table(parse or ParseConfig(), sender))
+    fields, _ = _fields(found, "", tz, _latest(now, None), threaded=False)
     return fields

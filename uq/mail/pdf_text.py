@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from uq.domain import Attachment
+from uq.mail.mime import scrub_surrogates
 
 _MAX_PAGES = 30
 
@@ -20,8 +21,8 @@ def pdf_text(data: bytes) -> str | None:
         parts = [page.extract_text() or "" for page in reader.pages[:_MAX_PAGES]]
     except Exception:
         return None
-    text = "\n".join(parts).replace("\r\n", "\n").replace("\r", "\n").strip()
-    return text or None
+    text = "\n".join(parts).replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "").strip()
+    return scrub_surrogates(text) or None
 
 
 def is_pdf(att: Attachment) -> bool:

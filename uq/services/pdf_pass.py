@@ -8,6 +8,7 @@ case screen) runs it for that case first.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import fields as dc_fields
 
 from uq.domain import Case
@@ -19,6 +20,7 @@ from uq.services.context import Context
 from uq.store.tx import Tx
 
 BATCH = 32
+log = logging.getLogger("uq.sync")
 
 
 def fill_pdf_texts(
@@ -41,7 +43,10 @@ def fill_pdf_texts(
             cases = tx.cases_by_pk({case_pk for (case_pk, _), _ in found})
             for (case_pk, sender), text in found:
                 if case_pk in cases:
-                    _complete_case(ctx, tx, cases[case_pk], sender, text)
+                    try:
+                        _complete_case(ctx, tx, cases[case_pk], sender, text)
+                    except Exception as exc:  # one packet must not stop the pass (or `uq show`)
+                        log.warning("pdf pass: case %d not completed (%s)", case_pk, type(exc).__name__)
         done += len(todo)
     return done
 
@@ -52,7 +57,7 @@ def _complete_case(ctx: Context, tx: Tx, case: Case, sender: str, text: str) -> 
     is left as the physician saw it: its text is stored, its fields are not changed."""
     if not case.status.is_open:
         return
-    fields = fields_from_pdf_text(text, tz=ctx.tz, parse=ctx.config.parse, sender=sender)
+    fields = fields_from_pdf_text(text, tz=ctx.tz, parse=ctx.config.parse, sender=sender, now=ctx.clock())
     if not any(_empty(getattr(case.fields, f.name)) and not _empty(getattr(fields, f.name)) for f in dc_fields(fields)):
         return
     changed = tx.fill_missing_fields(case.id, fields)
@@ -66,5 +71,9 @@ def _empty(value: object) -> bool:
 
 
 def text_of(raw: bytes, part: str) -> str | None:
-    data = part_data(raw, part)
+    try:
+        data = part_data(raw, part)
+    except Exception as exc:
+        log.warning("pdf pass: part not decoded (%s)", type(exc).__name__)
+        return None
     return pdf_text(data) if data else None

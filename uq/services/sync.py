@@ -18,10 +18,10 @@ from zoneinfo import ZoneInfo
 
 from uq import intake
 from uq.config import ParseConfig
-from uq.domain import Attachment, Case, CaseStatus, MessageKind, ParsedEmail, Urgency
-from uq.errors import ConnectionFailed, CredentialError, UqError
+from uq.domain import Attachment, Case, CaseFields, CaseStatus, MessageKind, ParsedEmail, Urgency
+from uq.errors import ConnectionFailed, CredentialError, StoreError, UqError
 from uq.mail.imap import FetchedMessage, ImapSession
-from uq.mail.parse import parse_email
+from uq.mail.parse import AHEAD, headers_only, in_bounds, parse_email
 from uq.services import deadlines
 from uq.services.context import Context
 from uq.services.pdf_pass import fill_pdf_texts
@@ -361,8 +361,10 @@ class _BatchIngest:
         self.summary.updated_case_pks += [st.resolved() for st in self.updated_refs]
 
 
-def _item(uid: int, internaldate: datetime | None, raw: bytes, parsed: ParsedEmail) -> _Item:
+def _item(uid: int, internaldate: datetime | None, raw: bytes, parsed: ParsedEmail, now: datetime) -> _Item:
     # unparseable mail has no body hash: the raw bytes' hash still recognises it on a re-scan
+    if not in_bounds(internaldate, now + AHEAD):
+        internaldate = None  # a server date in year 9999 is no arrival time to count from
     return _Item(uid, internaldate, raw, parsed, parsed.content_hash or "raw:" + hashlib.sha256(raw).hexdigest())
 
 
@@ -377,8 +379,10 @@ def ingest_batch(
 ) -> tuple[SyncSummary, list[int]]:
     """Parse a FETCH batch, then store it and advance the cursor in one transaction."""
     msgs = list(batch)
-    parsed = [parse_email(m.raw, tz=ctx.tz, parse=ctx.config.parse, extract_pdf_text=extract_pdf_text) for m in msgs]
-    return store_batch(ctx, mailbox, uidvalidity, msgs, parsed, rescan=rescan)
+    now = ctx.clock()
+    parsed = [parse_email(m.raw, tz=ctx.tz, parse=ctx.config.parse, extract_pdf_text=extract_pdf_text, now=now)
+              for m in msgs]
+    return store_isolated(ctx, mailbox, uidvalidity, msgs, parsed, rescan=rescan)
 
 
 def store_batch(
@@ -395,7 +399,8 @@ def store_batch(
     belong to a case (to mark on the server)."""
     summary = SyncSummary()
     to_mark: list[int] = []
-    items = [_item(m.uid, m.internaldate, m.raw, p) for m, p in zip(msgs, parsed, strict=True)]
+    now = ctx.clock()
+    items = [_item(m.uid, m.internaldate, m.raw, p, now) for m, p in zip(msgs, parsed, strict=True)]
     with ctx.store.tx() as tx:
         b = _BatchIngest(ctx, tx, mailbox, uidvalidity, summary, rescan)
         b.preload(items, uids=True)
@@ -411,6 +416,72 @@ def store_batch(
         if msgs:
             tx.advance_cursor(mailbox, uidvalidity, max(m.uid for m in msgs), ctx.clock())
     return summary, to_mark
+
+
+def store_isolated(
+    ctx: Context,
+    mailbox: str,
+    uidvalidity: int,
+    msgs: Sequence[FetchedMessage],
+    parsed: Sequence[ParsedEmail],
+    *,
+    rescan: bool = False,
+) -> tuple[SyncSummary, list[int]]:
+    """store_batch, where one message that cannot be stored fails alone: the batch is
+    retried one message per transaction, and a message that still fails is stored raw in
+    quarantine with the failing step and exception type (never its text, which may quote
+    the email). The cursor moves past it either way. A StoreError (database down or
+    locked) is no message's fault and propagates."""
+    try:
+        return store_batch(ctx, mailbox, uidvalidity, msgs, parsed, rescan=rescan)
+    except StoreError:
+        raise
+    except Exception as exc:
+        log.warning("sync: a batch of %d failed at %s (%s); storing it one message at a time",
+                    len(msgs), failed_step(exc), type(exc).__name__)
+    total, marks = SyncSummary(), []
+    for m, p in zip(msgs, parsed, strict=True):
+        summary, to_mark = _store_alone(ctx, mailbox, uidvalidity, m, p, rescan)
+        total.add(summary)
+        marks += to_mark
+    return total, marks
+
+
+def _store_alone(ctx: Context, mailbox: str, uidvalidity: int, m: FetchedMessage, p: ParsedEmail,
+                 rescan: bool) -> tuple[SyncSummary, list[int]]:
+    try:
+        return store_batch(ctx, mailbox, uidvalidity, [m], [p], rescan=rescan)
+    except StoreError:
+        raise
+    except Exception as exc:
+        reason = f"{failed_step(exc)} failed: {type(exc).__name__}"
+        log.warning("sync: uid %d quarantined: %s", m.uid, reason)
+    # who sent what, if even that can be stored; else the raw bytes alone
+    for head in (headers_only(m.raw), ParsedEmail(kind=MessageKind.QUARANTINE, fields=CaseFields())):
+        q = replace(head, kind=MessageKind.QUARANTINE, reason=reason, content_hash="")
+        try:
+            return store_batch(ctx, mailbox, uidvalidity, [m], [q], rescan=rescan)
+        except StoreError:
+            raise
+        except Exception as exc:
+            log.warning("sync: uid %d: quarantine row failed (%s)", m.uid, type(exc).__name__)
+            last: Exception = exc
+    raise last
+
+
+def failed_step(exc: BaseException) -> str:
+    """Where an exception came from, by the modules its traceback passed through (names
+    only): the reason a quarantine row gives instead of the exception's text."""
+    modules = []
+    tb = exc.__traceback__
+    while tb is not None:
+        modules.append(str(tb.tb_frame.f_globals.get("__name__", "")))
+        tb = tb.tb_next
+    for prefix, step in (("uq.services.deadlines", "clock"), ("uq.queue", "clock"), ("sqlalchemy", "store"),
+                         ("uq.store", "store"), ("uq.mail", "parse")):
+        if any(mod.startswith(prefix) for mod in modules):
+            return step
+    return "ingest"
 
 
 def sync_once(
@@ -451,8 +522,8 @@ def sync_once(
             _mark(ctx, sess, mailbox, state.uidvalidity, _pending(ctx, mailbox, state.uidvalidity))
         total = SyncSummary()
         for msgs in sess.fetch_new(cursor or 0, max(1, ctx.config.imap.batch_size)):
-            parsed = parse_many([m.raw for m in msgs], ctx.tz, ctx.config.parse)
-            summary, to_mark = store_batch(ctx, mailbox, state.uidvalidity, msgs, parsed, rescan=rescan)
+            parsed = parse_many([m.raw for m in msgs], ctx.tz, ctx.config.parse, now=ctx.clock())
+            summary, to_mark = store_isolated(ctx, mailbox, state.uidvalidity, msgs, parsed, rescan=rescan)
             if to_mark and marking:
                 _mark(ctx, sess, mailbox, state.uidvalidity, to_mark)
             total.add(summary)
@@ -480,12 +551,13 @@ def _mark(ctx: Context, sess: ImapSession, mailbox: str, uidvalidity: int, uids:
         tx.set_pending_marks(mailbox, uidvalidity, uids, False)
 
 
-def parse_many(raws: list[bytes], tz: ZoneInfo, cfg: ParseConfig) -> list[ParsedEmail]:
+def parse_many(raws: list[bytes], tz: ZoneInfo, cfg: ParseConfig, *, now: datetime | None = None
+               ) -> list[ParsedEmail]:
     """The parse of a FETCH batch. Attachment bytes are dropped: the store keeps only the
     raw message (and decodes a part when it is opened)."""
     out = []
     for raw in raws:
-        p = parse_email(raw, tz=tz, parse=cfg, extract_pdf_text=False)
+        p = parse_email(raw, tz=tz, parse=cfg, extract_pdf_text=False, now=now)
         if p.attachments:
             p = replace(p, attachments=tuple(replace(a, data=b"") for a in p.attachments))
         out.append(p)
