@@ -110,7 +110,7 @@ class _Smtp:
             up = True
             yield conn
             with contextlib.suppress(smtplib.SMTPException, OSError):
-                conn.quit()
+                conn.putcmd("quit")  # not awaited: the message is accepted, the outbox marks it now
         except smtplib.SMTPAuthenticationError as exc:
             if 400 <= exc.smtp_code < 500:
                 raise ServerUnavailable(

@@ -379,9 +379,9 @@ def waiting(ctx: Context) -> list[str]:
     lines: list[str] = []
     others = 0
     states = [OutboxState.SENDING, OutboxState.UNCERTAIN, OutboxState.FAILED, OutboxState.STOPPED]
-    for item in ctx.store.outbox(states=states):
+    for item in ctx.store.outbox(states=[OutboxState.HELD, OutboxState.QUEUED, *states]):
         if ctx.store.shared and item.reviewer not in (ctx.user, ""):
-            others += 1
+            others += item.state is not OutboxState.STOPPED
             continue
         label, when = _label(ctx, item), _hm(ctx, item.not_before)
         due = item.not_before <= now
