@@ -145,7 +145,7 @@ def test_no_reply_after_the_data_is_uncertain_resent_once_after_the_lease_and_sa
     one_case: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
     cfg, dovecot, smtp = one_case
-    short = make_config(cfg.parent, dovecot, smtp, name="short.toml", data_timeout_seconds=1.0)
+    short = make_config(cfg.parent, dovecot, smtp, name="short.toml", data_timeout_seconds=1.0, lease_seconds=4.0)
     smtp.answer_delay = 3.0  # stores, then answers after the end-of-data wait is over
     decide(capsys, short)
     code, out, err = uq(capsys, short, "send")
@@ -155,9 +155,9 @@ def test_no_reply_after_the_data_is_uncertain_resent_once_after_the_lease_and_sa
     assert item["state"] == "uncertain" and item["unknown_outcomes"] == 1
     assert uq(capsys, short, "send")[0] == 0  # within the lease: nothing is resent
     assert copies(smtp, item["message_id"]) == 1
-    assert wait_until(lambda: uq(capsys, short, "send") and copies(smtp, item["message_id"]) == 2, timeout=15)
+    assert wait_until(lambda: uq(capsys, short, "send") and copies(smtp, item["message_id"]) == 2, timeout=20)
     # the resend was uncertain too: stopped after the one resend, never a third copy
-    assert wait_until(lambda: uq(capsys, short, "send") and items(capsys, short)[0]["state"] == "stopped", timeout=15)
+    assert wait_until(lambda: uq(capsys, short, "send") and items(capsys, short)[0]["state"] == "stopped", timeout=20)
     assert copies(smtp, item["message_id"]) == 2
     [item] = items(capsys, short)
     assert "check with the recipient" in item["last_error"]
