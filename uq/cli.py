@@ -11,6 +11,7 @@ import argparse
 import csv
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime, time, timedelta
@@ -20,11 +21,13 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from uq import __version__
 from uq.config import Config, load_config, resolve_config_path
 from uq.errors import UqError, UsageError
+from uq.textsafe import csv_cell, safe_block, safe_line
 
 if TYPE_CHECKING:
     from uq.services.context import Context
 
 Handler = Callable[[argparse.Namespace, Config], int]
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
 URGENCY_LABEL = {"urgent": "URG", "standard": "std", "unknown": "?"}  # as the TUI shows it
 
 
@@ -43,8 +46,10 @@ def _context(cfg: Config) -> Context:
 
 
 def _print_json(data: Any) -> None:
-    json.dump(data, sys.stdout, indent=2, ensure_ascii=False, default=str)
-    sys.stdout.write("\n")
+    """Exact values, but JSON-escaped wherever a character could act on a terminal: json
+    escapes C0 itself; DEL, C1 and the format characters are escaped here."""
+    text = json.dumps(data, indent=2, ensure_ascii=False, default=str)
+    sys.stdout.write(_JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n")
 
 
 # ---------------------------------------------------------------- commands
@@ -67,7 +72,7 @@ def cmd_sync(args: argparse.Namespace, cfg: Config) -> int:
 
     ctx = _context(cfg)
     if args.once:
-        print(sync.sync_once(ctx))
+        print(safe_line(str(sync.sync_once(ctx))))
         return 0
     import threading
 
@@ -75,38 +80,42 @@ def cmd_sync(args: argparse.Namespace, cfg: Config) -> int:
 
     def on_state(state: str, detail: str) -> None:
         if state in ("live", "polling", "offline"):
-            sys.stderr.write(f"{state}{': ' + detail if detail else ''}\n")
+            sys.stderr.write(safe_line(f"{state}{': ' + detail if detail else ''}") + "\n")
 
     try:
-        sync.watch(ctx, stop, on_batch=lambda s: print(s, flush=True), on_state=on_state)
+        sync.watch(ctx, stop, on_batch=lambda s: print(safe_line(str(s)), flush=True), on_state=on_state)
     except KeyboardInterrupt:
         stop.set()
     return 0
 
 
 def cmd_queue(args: argparse.Namespace, cfg: Config) -> int:
+    from uq.lookalike import show_id
     from uq.queue.countdown import countdown_text, state_glyph
     from uq.services import queries
 
     ctx = _context(cfg)
     items = queries.queue(ctx, include_closed=args.all)
     if args.json:
-        _print_json([queries.queue_item_json(ctx, c, d) for c, d in items])
+        found = queries.id_problem_map(ctx, [c for c, _ in items])
+        _print_json([queries.queue_item_json(ctx, c, d, found) for c, d in items])
         return 0
     if not items:
         print("queue empty")
         return 0
+    pk_problems = queries.id_problem_map(ctx, [c for c, _ in items])
     for c, d in items:
         left = f"{state_glyph(d.state)} {countdown_text(d.seconds_left)}" if c.status.is_open else "  done"
         flags = (
             ("U" if c.update_count else "-")
-            + ("!" if c.problems else "-")
+            + ("!" if c.problems or pk_problems.get(c.id) else "-")
             + {"call_needed": "C", "pended": "P"}.get(c.status.value, "-")
         )
         f = c.fields
         print(
-            f"{left:>10}  {URGENCY_LABEL.get(f.urgency.value, '?'):3}  {c.case_id:<18.18}  {flags}  "
-            f"{(f.client or '')[:20]:<20}  {(f.service or '')[:36]:<36}  {f.nurse_recommendation.value}"
+            f"{left:>10}  {URGENCY_LABEL.get(f.urgency.value, '?'):3}  {show_id(c.case_id):<18.18}  {flags}  "
+            f"{safe_line(f.client or '')[:20]:<20}  {safe_line(f.service or '')[:36]:<36}  "
+            f"{f.nurse_recommendation.value}"
         )
     return 0
 
@@ -118,7 +127,9 @@ def cmd_show(args: argparse.Namespace, cfg: Config) -> int:
     case = review.resolve_case(ctx, args.case_id)
     review.open_case(ctx, case.id)  # the raw email is PHI too: audited like any view
     if args.raw:
-        sys.stdout.buffer.write(ctx.store.first_raw_for_case(case.id))
+        raw = ctx.store.first_raw_for_case(case.id)
+        # as text for a terminal: undecodable bytes as \xNN, every control shown, not acted on
+        sys.stdout.write(safe_block(raw.decode("utf-8", "backslashreplace")))
         return 0
     detail = queries.case_detail(ctx, case.id)
     if args.json:
@@ -126,7 +137,7 @@ def cmd_show(args: argparse.Namespace, cfg: Config) -> int:
         return 0
     from uq.services.render import case_text
 
-    print(case_text(ctx, detail))
+    print(case_text(ctx, detail))  # sanitised by case_text
     return 0
 
 
@@ -154,10 +165,10 @@ def cmd_decide(args: argparse.Namespace, cfg: Config) -> int:
         force=args.force,
     )
     for w in result.warnings:
-        sys.stderr.write(f"warning: {w} (confirmed with --force)\n")
+        sys.stderr.write(safe_line(f"warning: {w} (confirmed with --force)") + "\n")
     hold = (result.outbox.not_before - ctx.clock()).total_seconds()
     held = f", held {int(hold)}s (uq undo {case.case_id})" if result.outbox.state.value == "held" else ""
-    print(f"{case.case_id}: {outcome.value} saved; reply {result.outbox.message_id} queued{held}")
+    print(safe_line(f"{case.case_id}: {outcome.value} saved; reply {result.outbox.message_id} queued{held}"))
     return 0
 
 
@@ -172,7 +183,7 @@ def cmd_call(args: argparse.Namespace, cfg: Config) -> int:
     call = review.log_call(
         ctx, case.id, CallOutcome(args.outcome.replace("-", "_")), note=args.note or "", number=args.number
     )
-    print(f"{case.case_id}: call attempt logged ({call.outcome.value}, {call.number or 'no number'})")
+    print(safe_line(f"{case.case_id}: call attempt logged ({call.outcome.value}, {call.number or 'no number'})"))
     return 0
 
 
@@ -189,7 +200,7 @@ def cmd_send(args: argparse.Namespace, cfg: Config) -> int:
     summary = outbox.send_due(ctx)
     held = queries.outbox_counts(ctx).get("held", 0)
     for line in [*summary.notes, *outbox.waiting(ctx)]:
-        print(line)
+        print(safe_line(line))
     if summary.failed:
         raise SendError(f"{summary.errors[-1]} ({summary.failed} kept in the outbox, {summary.sent} sent)")
     print(f"sent {summary.sent}" + (f", {held} still held" if held else ""))
@@ -211,7 +222,7 @@ def cmd_outbox(args: argparse.Namespace, cfg: Config) -> int:
     for r in rows:
         nxt = f"  next try {r['next_try']}" if r["next_try"] else ""
         err = f"  {r['last_error']}" if r["last_error"] and r["state"] != "sent" else ""
-        print(f"{r['state']:<9} {r['case_id']:<18} {r['created_at']}  attempts {r['attempts']}{nxt}{err}")
+        print(safe_line(f"{r['state']:<9} {r['case_id']:<18} {r['created_at']}  attempts {r['attempts']}{nxt}{err}"))
     return 0
 
 
@@ -221,7 +232,7 @@ def cmd_undo(args: argparse.Namespace, cfg: Config) -> int:
     ctx = _context(cfg)
     case = review.resolve_case(ctx, args.case_id)
     d = review.undo(ctx, case.id)
-    print(f"{case.case_id}: {d.outcome.value} undone; nothing was sent")
+    print(safe_line(f"{case.case_id}: {d.outcome.value} undone; nothing was sent"))
     return 0
 
 
@@ -249,7 +260,8 @@ def cmd_quarantine(args: argparse.Namespace, cfg: Config) -> int:
     if not rows:
         print("nothing quarantined" + (" and no non-case mail" if args.all else ""))
     for r in rows:
-        print(f"{r['kind']:<11} uid {r['uid']:<6} {r['sender'][:30]:<30} {r['subject'][:40]:<40} {r['reason'] or ''}")
+        sender, subject = safe_line(r["sender"] or "")[:30], safe_line(r["subject"] or "")[:40]
+        print(f"{r['kind']:<11} uid {r['uid']:<6} {sender:<30} {subject:<40} {safe_line(r['reason'] or '')}")
     return 0
 
 
@@ -259,7 +271,7 @@ def cmd_accept(args: argparse.Namespace, cfg: Config) -> int:
     ctx = _context(cfg)
     case = review.resolve_case(ctx, args.case_id)
     changed = trust.accept_update(ctx, case.id, args.message)
-    print(f"{case.case_id}: update {args.message} accepted; changed: {', '.join(changed) or 'nothing'}")
+    print(safe_line(f"{case.case_id}: update {args.message} accepted; changed: {', '.join(changed) or 'nothing'}"))
     return 0
 
 
@@ -268,7 +280,7 @@ def cmd_claim(args: argparse.Namespace, cfg: Config) -> int:
 
     ctx = _context(cfg)
     case = team.claim(ctx, args.case_id, next_case=args.next)
-    print(f"{case.case_id}: claimed by {ctx.user}")
+    print(safe_line(f"{case.case_id}: claimed by {ctx.user}"))
     return 0
 
 
@@ -277,7 +289,7 @@ def cmd_release(args: argparse.Namespace, cfg: Config) -> int:
 
     ctx = _context(cfg)
     case = team.release(ctx, args.case_id)
-    print(f"{case.case_id}: released")
+    print(safe_line(f"{case.case_id}: released"))
     return 0
 
 
@@ -307,7 +319,8 @@ def cmd_report(args: argparse.Namespace, cfg: Config) -> int:
         w.writerow(["case_id", "client", "outcome", "agrees_with_nurse", "decided_at", "minutes_spent"])
         for r in rep.rows:
             w.writerow(
-                [
+                csv_cell(v)
+                for v in [
                     r.case_id,
                     r.client,
                     r.outcome,
@@ -345,7 +358,7 @@ def cmd_audit(args: argparse.Namespace, cfg: Config) -> int:
     ctx = _context(cfg)
     if args.action == "verify":
         ok, text = audit.verify(ctx)
-        print(text) if ok else sys.stderr.write(f"uq: {text}\n")
+        print(safe_block(text)) if ok else sys.stderr.write(f"uq: {safe_line(text)}\n")
         return 0 if ok else 1
     _print_json(audit.export(ctx))
     return 0
@@ -375,7 +388,7 @@ def cmd_doctor(args: argparse.Namespace, cfg: Config) -> int:
 
     failed = 0
     for name, ok, detail in run_checks(cfg):
-        print(f"{'ok ' if ok else 'FAIL'} {name:<9} {detail}")
+        print(f"{'ok ' if ok else 'FAIL'} {name:<9} {safe_line(detail)}")
         failed += not ok
     return 1 if failed else 0
 
@@ -424,7 +437,7 @@ def cmd_extend(args: argparse.Namespace, cfg: Config) -> int:
     if new_due is None:
         raise UsageError("--to needs a date and time, e.g. 2026-12-21T17:00")
     review.extend(ctx, case.id, new_due, args.reason)
-    print(f"{case.case_id}: regulatory deadline extended to {new_due.isoformat()}")
+    print(safe_line(f"{case.case_id}: regulatory deadline extended to {new_due.isoformat()}"))
     return 0
 
 
@@ -521,6 +534,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from dotenv import load_dotenv
 
     load_dotenv(Path.cwd() / ".env", override=False)
+    for stream in (sys.stdout, sys.stderr):  # placeholders must print even on an ASCII locale
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     parser = build_parser()
     args = parser.parse_args(argv)
     handler: Handler = getattr(args, "handler", cmd_run)
@@ -531,7 +547,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             cfg = load_config(args.config)
         return handler(args, cfg)
     except UqError as exc:
-        sys.stderr.write(f"uq: {exc}\n")
+        sys.stderr.write(f"uq: {safe_line(str(exc))}\n")
         return exc.exit_code
     except KeyboardInterrupt:
         sys.stderr.write("uq: interrupted\n")
@@ -542,7 +558,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if os.environ.get("UQ_DEBUG"):
             raise
         first = str(exc).splitlines()[0] if str(exc) else ""
-        sys.stderr.write(f"uq: internal error: {type(exc).__name__}: {first} (UQ_DEBUG=1 for details)\n")
+        sys.stderr.write(f"uq: internal error: {type(exc).__name__}: {safe_line(first)} (UQ_DEBUG=1 for details)\n")
         return 70
 
 

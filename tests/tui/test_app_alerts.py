@@ -16,7 +16,7 @@ from uq.queue.clock import FixedClock
 from uq.services.sync import ingest_batch
 from uq.tui.messages import NewCases
 
-RECORD = "import sys, pathlib; p = pathlib.Path(sys.argv[1]); p.write_text(p.read_text() + sys.argv[2] + '\\n')"
+RECORD = "import sys, pathlib; p = pathlib.Path(sys.argv[1]); p.write_text(p.read_text() + sys.argv[-1] + '\\n')"
 
 URGENT = (
     b"From: Intake <intake@um.example-um.com>\r\nTo: dr@example.org\r\n"

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from uq.domain import Attachment, AuditEntry, CallAttempt, Case, Deadlines, Decision, OutboxItem
+from uq.lookalike import id_problems, lookalike_groups, lookalike_problem
 from uq.mail.pdf_text import is_pdf
 from uq.queue.priority import order_queue
 from uq.services.context import Context
@@ -40,13 +41,36 @@ def outbox_counts(ctx: Context) -> dict[str, int]:
     return ctx.store.outbox_counts()
 
 
+def id_problem_map(ctx: Context, cases: list[Case]) -> dict[int, list[str]]:
+    """{pk: what is wrong with its case ID} for the given cases: invisible, control or
+    mixed-script characters, and IDs that look the same as another open case's."""
+    twins = lookalike_groups(ctx.store.open_case_ids()) if cases else {}
+    out: dict[int, list[str]] = {}
+    for c in cases:
+        found = id_problems(c.case_id)
+        if c.id in twins:
+            found.append(lookalike_problem(twins[c.id]))
+        if found:
+            out[c.id] = found
+    return out
+
+
+def case_problems(ctx: Context, case: Case) -> list[str]:
+    """The parser's problems plus the case ID's own (what the case screen lists first)."""
+    return [*id_problem_map(ctx, [case]).get(case.id, []), *case.problems]
+
+
 def _iso(dt: datetime | None, ctx: Context) -> str | None:
     return dt.astimezone(ctx.tz).isoformat() if dt else None
 
 
-def queue_item_json(ctx: Context, case: Case, d: Deadlines) -> dict[str, Any]:
-    """The DESIGN.md queue JSON contract (plus a few extra keys)."""
+def queue_item_json(
+    ctx: Context, case: Case, d: Deadlines, id_problems: dict[int, list[str]] | None = None
+) -> dict[str, Any]:
+    """The DESIGN.md queue JSON contract (plus a few extra keys). `id_problems` (from
+    id_problem_map, computed once for a whole list) adds what is wrong with the case ID."""
     f = case.fields
+    problems = (id_problems if id_problems is not None else id_problem_map(ctx, [case])).get(case.id, [])
     return {
         "case_id": case.case_id,
         "pk": case.id,
@@ -68,7 +92,7 @@ def queue_item_json(ctx: Context, case: Case, d: Deadlines) -> dict[str, Any]:
         "nurse_recommendation": f.nurse_recommendation.value,
         "member_name": f.member_name,
         "service": f.service,
-        "problems": list(case.problems),
+        "problems": [*problems, *case.problems],
         "updated": case.update_count > 0,
     }
 

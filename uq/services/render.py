@@ -1,12 +1,17 @@
-"""The case packet as titled sections: one structure the CLI prints and the TUI draws."""
+"""The case packet as titled sections: one structure the CLI prints and the TUI draws.
+
+The sections hold case text as it is; whoever draws them sanitises (`case_text` for the
+terminal, the TUI's case view per line), so nothing in a field can act on the terminal."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from uq.lookalike import show_id
 from uq.queue.countdown import countdown_text, state_glyph
 from uq.services.context import Context
-from uq.services.queries import CaseDetail
+from uq.services.queries import CaseDetail, case_problems
+from uq.textsafe import safe_block, safe_line
 
 Section = tuple[str, list[tuple[str, str]]]
 
@@ -34,7 +39,7 @@ def case_sections(ctx: Context, detail: CaseDetail) -> list[Section]:
         (
             "Request",
             [
-                ("Case", c.case_id),
+                ("Case", show_id(c.case_id)),
                 ("Status", c.status.value.replace("_", " ")),
                 ("Review", f"{f.review_type.value} · {f.urgency.value}"),
                 ("Client", f.client or "—"),
@@ -75,8 +80,9 @@ def case_sections(ctx: Context, detail: CaseDetail) -> list[Section]:
             ],
         ),
     ]
-    if c.problems:
-        sections.insert(0, ("Problems", [("", p) for p in c.problems]))
+    problems = case_problems(ctx, c)
+    if problems:
+        sections.insert(0, ("Problems", [("", p) for p in problems]))
     if detail.attachments:
         sections.append(
             (
@@ -155,7 +161,7 @@ def case_sections(ctx: Context, detail: CaseDetail) -> list[Section]:
 def case_text(ctx: Context, detail: CaseDetail) -> str:
     out: list[str] = []
     for title, rows in case_sections(ctx, detail):
-        out.append(f"\n== {title} ==")
+        out.append(f"\n== {safe_line(title)} ==")
         for label, value in rows:
-            out.append(f"{label + ':':<18} {value}" if label else value)
+            out.append(f"{safe_line(label) + ':':<18} {safe_block(value)}" if label else safe_block(value))
     return "\n".join(out).lstrip("\n")

@@ -159,6 +159,12 @@ class Store:
             for t in s.execute(q.execution_options(yield_per=2000)):
                 yield QueueRow(*t)
 
+    def open_case_ids(self) -> list[tuple[int, str]]:
+        """(pk, case ID) of every open case: what the look-alike check compares."""
+        q = select(col(CaseRow.id), col(CaseRow.case_id)).where(CaseRow.status != CaseStatus.DECIDED.value)
+        with self.read() as s:
+            return [(int(pk), str(cid)) for pk, cid in s.execute(q)]
+
     def attachments(self, case_pk: int) -> list[Attachment]:
         """Name, type, size and text; no bytes (see attachment_sources)."""
         return [a for a, _ in self._attachment_rows(case_pk, with_raw=False)]

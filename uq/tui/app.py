@@ -9,6 +9,7 @@ the rows arrive as a message.
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -18,10 +19,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from textual import events, work
 from textual.app import App
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 
 from uq.config import Config
 from uq.errors import ConfigError, CredentialError, UqError
 from uq.queue.clock import Clock, system_clock
+from uq.textsafe import safe_block, safe_line
 from uq.tui.keymap import binding, resolve_keymap
 from uq.tui.messages import (
     CaseChanged,
@@ -190,8 +193,24 @@ class UqApp(App[int]):
 
     # ------------------------------------------------------------ alerts
 
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every toast, from any screen, is plain text: notifications carry case IDs and
+        server messages, and markup in them (`[/]`, `[@click=...]`) must neither crash the
+        app nor run an action. `markup` is accepted for Textual's signature and ignored."""
+        super().notify(
+            safe_block(message), title=safe_line(title), severity=severity, timeout=timeout, markup=False
+        )
+
     def alert(self, text: str, *, hook: Sequence[str] = (), case_id: str = "") -> None:
-        """Toast, bell, and the configured hook with only the case ID (no PHI) as argument."""
+        """Toast, bell, and the configured hook with only the case ID (no PHI)."""
         self.notify(text, severity="warning", timeout=10)
         if self.config.ui.bell:
             self.bell()
@@ -200,9 +219,12 @@ class UqApp(App[int]):
 
     @work(thread=True, group="hooks")
     def _run_hook(self, argv: list[str], case_id: str) -> None:
+        """The case ID comes from an email: it goes after `--` (an ID starting with `-` is
+        never an option) and in $UQ_CASE_ID, never through a shell."""
         try:
             subprocess.run(
-                [*argv, case_id],
+                [*argv, "--", case_id],
+                env={**os.environ, "UQ_CASE_ID": case_id},
                 check=False,
                 timeout=60,
                 stdin=subprocess.DEVNULL,

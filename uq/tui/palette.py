@@ -10,8 +10,11 @@ from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, cast
 
-from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.command import DiscoveryHit, Hit, Hits, Matcher, Provider
+from textual.content import Content
+from textual.markup import escape
 
+from uq.textsafe import safe_line
 from uq.tui.keymap import ACTIONS
 
 if TYPE_CHECKING:
@@ -70,10 +73,21 @@ class UqCommands(Provider):
         needle = query.strip().lower()
         for row in rows:
             if needle and needle in row.case_id.lower():
-                text = f"Open case {row.case_id}"
+                text = f"Open case {row.shown_id or safe_line(row.case_id)}"
                 yield Hit(
                     max(0.5, matcher.match(text)),
-                    matcher.highlight(text),
+                    _highlight(matcher, text),
                     partial(app.open_case, row.pk),
-                    help=f"{row.client} · {row.service}"[:60],
+                    help=escape(f"{row.client} · {row.service}"[:60]),  # Textual parses help as markup
                 )
+
+
+def _highlight(matcher: Matcher, text: str) -> Content:
+    """Matcher.highlight parses its argument as markup; a case ID holding `[/` would crash
+    the palette. Build the Content from plain text and style the matched characters."""
+    content = Content(text)
+    _score, offsets = matcher.fuzzy_search.match(matcher.query, text)
+    for offset in offsets:
+        if not text[offset].isspace():
+            content = content.stylize(matcher.match_style, offset, offset + 1)
+    return content

@@ -3,18 +3,22 @@
 A DisplayRow holds what the list draws and what the filter searches, already formatted,
 so drawing a line is string slicing plus one `sla_state` call. Member names never reach
 the screen: the row keeps initials for display and a lower-cased haystack for `/`.
+Everything drawn is sanitised here, once per load (uq.textsafe, uq.lookalike): the case ID
+keeps its raw value for hooks and look-ups, `shown_id` is what the list draws.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from uq.domain import SlaState, member_initials
+from uq.lookalike import id_problems, lookalike_groups, show_id
 from uq.queue.priority import URGENCY_RANK
 from uq.queue.sla import sla_state
+from uq.textsafe import safe_line
 
 
 class QueueRow(Protocol):
@@ -104,6 +108,7 @@ class DisplayRow:
     arrived_at: datetime
     haystack: str  # lower-case case ID, member, client, service: what `/` searches
     paused: bool = False  # clock tolled while a call is needed: no countdown, never breached
+    shown_id: str = ""  # the case ID as drawn: controls and look-alike letters marked
 
     @property
     def urgent(self) -> bool:
@@ -156,8 +161,8 @@ def _shared(text: str) -> str:
 
 
 def from_queue_row(r: QueueRow, *, warning_fraction: float, warning_minutes: int) -> DisplayRow:
-    client = _shared(r.client or "")
-    service = _shared(r.service or "")
+    client = _shared(safe_line(r.client or ""))
+    service = _shared(safe_line(r.service or ""))
     return DisplayRow(
         pk=r.id,
         case_id=r.case_id,
@@ -177,11 +182,20 @@ def from_queue_row(r: QueueRow, *, warning_fraction: float, warning_minutes: int
         initials=initials(r.member_name),
         call_needed=r.status == "call_needed",
         updated=r.update_count > 0,
-        problems=r.has_problems,
+        problems=r.has_problems or bool(id_problems(r.case_id)),
         arrived_at=r.arrived_at,
         haystack="\n".join((r.case_id, r.member_name or "", client, service)).lower(),
         paused=r.paused,
+        shown_id=show_id(r.case_id),
     )
+
+
+def flag_lookalikes(rows: list[DisplayRow]) -> list[DisplayRow]:
+    """Mark with a problem every row whose case ID looks the same as another row's."""
+    twins = lookalike_groups((r.pk, r.case_id) for r in rows)
+    if not twins:
+        return rows
+    return [replace(r, problems=True) if r.pk in twins and not r.problems else r for r in rows]
 
 
 def sort_rows(rows: Sequence[DisplayRow], key: str) -> list[DisplayRow]:
@@ -247,7 +261,7 @@ def cells(r: DisplayRow, total_width: int) -> str:
     parts = [
         _fit(_URG.get(r.urgency, r.urgency), 4),
         _fit(_TYPE.get(r.review_type, r.review_type), 5),
-        _fit(r.case_id, 18),
+        _fit(r.shown_id or r.case_id, 18),
         _fit(r.client, 18),
         _fit(r.service, service_width(total_width)),
         _fit(_REC.get(r.recommendation, r.recommendation), 8),

@@ -24,6 +24,7 @@ from textual.widgets import Footer, Static
 
 from uq.domain import Outcome
 from uq.errors import UqError
+from uq.lookalike import show_id
 from uq.queue.countdown import countdown_text, state_glyph, tick_interval
 from uq.queue.sla import sla_state
 from uq.tui.keymap import binding
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
 class CaseData:
     """What the case screen shows, built in the worker."""
 
-    case_id: str
+    case_id: str  # as shown (uq.lookalike.show_id)
     headline: str  # after the countdown
     sections: Sequence[Section]
     attachment_names: list[str]
@@ -118,7 +119,7 @@ class CaseScreen(Screen[None]):
             c, d = detail.case, detail.deadlines
             headline = f"{c.fields.urgency.value} · {c.fields.review_type.value}  [{c.status.value.replace('_', ' ')}]"
             data = CaseData(
-                c.case_id,
+                show_id(c.case_id),
                 headline,
                 case_sections(ctx, detail),
                 [a.filename for a in detail.attachments],
@@ -206,7 +207,7 @@ class CaseScreen(Screen[None]):
         except Exception as exc:
             self.app.call_from_thread(report, self.app, exc)
             return
-        text = raw.decode("utf-8", "replace").replace("\r\n", "\n") or "(no raw message stored)"
+        text = raw.decode("utf-8", "backslashreplace") or "(no raw message stored)"
         self.app.call_from_thread(self._raw_loaded, text)
 
     def _raw_loaded(self, text: str) -> None:

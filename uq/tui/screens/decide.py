@@ -27,7 +27,9 @@ from textual.widgets import Input, Label, Select, Static, TextArea
 
 from uq.domain import CallAttempt, CallOutcome, DeclineReason, NurseRecommendation, Outcome
 from uq.errors import GuardrailError, GuardrailWarning, UqError
+from uq.lookalike import show_id
 from uq.services.guardrails import advice_warnings, agreement
+from uq.textsafe import safe_line
 from uq.tui.messages import CaseChanged, QueueChanged
 from uq.tui.widgets.rationale import RationaleEditor
 
@@ -112,11 +114,11 @@ def _brief(ctx: Context, case_pk: int) -> CaseBrief:
     c = case_detail(ctx, case_pk).case
     f = c.fields
     return CaseBrief(
-        c.case_id,
+        show_id(c.case_id),
         f.nurse_recommendation,
-        f.nurse_recommendation_text or "",
-        f.guideline or "",
-        f.provider_phone or "",
+        safe_line(f.nurse_recommendation_text or ""),
+        safe_line(f.guideline or ""),
+        safe_line(f.provider_phone or ""),
     )
 
 
@@ -261,9 +263,9 @@ class DecisionModal(CaseModal["DecisionResult | None"]):
     def _show(self, errors: list[str], warnings: list[str], *, armed_note: str = "") -> None:
         out = Text()
         for e in errors:
-            out.append(f"✗ {e}\n", style="bold red")
+            out.append(f"✗ {safe_line(e)}\n", style="bold red")
         for w in warnings:
-            out.append(f"! {w}\n", style="yellow")
+            out.append(f"! {safe_line(w)}\n", style="yellow")
         if armed_note:
             out.append(armed_note, style="bold reverse yellow")
         self.query_one("#messages", Static).update(out)
@@ -439,7 +441,7 @@ class CallModal(CaseModal["CallAttempt | None"]):
 
     def _refused(self, message: str) -> None:
         self.busy = False
-        self.query_one("#messages", Static).update(Text(f"✗ {message}", style="bold red"))
+        self.query_one("#messages", Static).update(Text(f"✗ {safe_line(message)}", style="bold red"))
 
     def _saved(self, call: CallAttempt) -> None:
         self.app.notify(f"{self.case_label}: call attempt logged ({outcome_label(call.outcome)})")

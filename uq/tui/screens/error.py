@@ -13,6 +13,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from uq.textsafe import safe_block, safe_line
+
 
 class ErrorScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[Binding]] = [  # type: ignore[assignment]
@@ -34,8 +36,8 @@ class ErrorScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(self.title_text, id="error-title")
-            yield Static(self.message, id="error-message", markup=False)
+            yield Static(safe_line(self.title_text), id="error-title", markup=False)
+            yield Static(safe_block(self.message), id="error-message", markup=False)
             yield Static("enter / esc to dismiss", id="error-hint")
 
     def action_dismiss_error(self) -> None:

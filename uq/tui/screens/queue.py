@@ -22,12 +22,14 @@ from textual.widgets import Footer, Input, Static
 
 from uq.domain import Outcome
 from uq.errors import UqError
+from uq.textsafe import safe_line
 from uq.tui.keymap import binding
 from uq.tui.messages import ErrorRaised, NewCases, OutboxResult, SyncStateChanged
 from uq.tui.rows import (
     SORT_KEYS,
     DisplayRow,
     QueueRow,
+    flag_lookalikes,
     from_queue_row,
     header,
     sort_rows,
@@ -102,8 +104,8 @@ class QueueScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         sla = self.uq.config.sla
-        yield Static("uq · loading the queue…", id="queue-title")
-        yield Static("", id="queue-header")
+        yield Static("uq · loading the queue…", id="queue-title", markup=False)
+        yield Static("", id="queue-header", markup=False)
         yield QueueList(
             self.uq.clock,
             warning_fraction=sla.warning_fraction,
@@ -140,7 +142,7 @@ class QueueScreen(Screen[None]):
     def _display(self, rows: Iterable[QueueRow]) -> list[DisplayRow]:
         sla = self.uq.config.sla
         fraction, minutes = sla.warning_fraction, sla.warning_minutes
-        return [from_queue_row(r, warning_fraction=fraction, warning_minutes=minutes) for r in rows]
+        return flag_lookalikes([from_queue_row(r, warning_fraction=fraction, warning_minutes=minutes) for r in rows])
 
     @work(thread=True, exclusive=True, group="queue-quick")
     def _quick_load(self) -> None:
@@ -173,10 +175,12 @@ class QueueScreen(Screen[None]):
 
         try:
             sla = ctx.config.sla
-            rows = [
-                from_queue_row(r, warning_fraction=sla.warning_fraction, warning_minutes=sla.warning_minutes)
-                for r in queries.queue_rows(ctx)
-            ]
+            rows = flag_lookalikes(
+                [
+                    from_queue_row(r, warning_fraction=sla.warning_fraction, warning_minutes=sla.warning_minutes)
+                    for r in queries.queue_rows(ctx)
+                ]
+            )
             outbox = queries.outbox_counts(ctx)
         except Exception as exc:
             self.app.post_message(ErrorRaised(exc))
@@ -234,7 +238,7 @@ class QueueScreen(Screen[None]):
         shown = f"{len(rows)} of {len(self.all_rows)}" if len(rows) != len(self.all_rows) else f"{len(rows)}"
         title = f"uq · {shown} open · view {self.view} · sort {self.sort_key}"
         if self.filter_text:
-            title += f" · filter “{self.filter_text}”"
+            title += f" · filter “{safe_line(self.filter_text)}”"
         self.query_one("#queue-title", Static).update(title)
 
     def _breached(self, now: datetime) -> int:
@@ -262,7 +266,7 @@ class QueueScreen(Screen[None]):
             row = by_pk.get(pk)
             if row is not None:
                 self.uq.alert(
-                    f"{row.case_id} is now in warning",
+                    f"{row.shown_id} is now in warning",
                     hook=self.uq.config.hooks.on_warning,
                     case_id=row.case_id,
                 )
@@ -284,7 +288,7 @@ class QueueScreen(Screen[None]):
                 continue
             if pk in self._pending_urgent:
                 self.uq.alert(
-                    f"New urgent case {row.case_id}",
+                    f"New urgent case {row.shown_id}",
                     hook=self.uq.config.hooks.on_new_case,
                     case_id=row.case_id,
                 )
