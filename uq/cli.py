@@ -113,7 +113,7 @@ def cmd_queue(args: argparse.Namespace, cfg: Config) -> int:
         )
         f = c.fields
         print(
-            f"{left:>10}  {URGENCY_LABEL.get(f.urgency.value, '?'):3}  {show_id(c.case_id):<18.18}  {flags}  "
+            f"{left:>10}  {URGENCY_LABEL.get(f.urgency.value, '?'):3}  {show_id(c.case_id):<18}  {flags}  "
             f"{safe_line(f.client or '')[:20]:<20}  {safe_line(f.service or '')[:36]:<36}  "
             f"{f.nurse_recommendation.value}"
         )
@@ -545,6 +545,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             cfg = Config()
         else:
             cfg = load_config(args.config)
+            from uq.logfile import setup_logging
+
+            setup_logging(cfg.ui.log_level)
         return handler(args, cfg)
     except UqError as exc:
         sys.stderr.write(f"uq: {safe_line(str(exc))}\n")

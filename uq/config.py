@@ -147,6 +147,7 @@ class UiConfig:
     views: dict[str, str] = field(default_factory=dict)
     templates: dict[str, str] = field(default_factory=dict)
     bell: bool = True
+    log_level: str = "INFO"  # DEBUG | INFO | WARNING | ERROR (uq's own events; libraries log WARNING+)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from platformdirs import user_cache_dir, user_config_dir, user_data_dir
+from platformdirs import user_cache_dir, user_config_dir, user_data_dir, user_state_dir
 
 APP = "uq"
 
@@ -24,6 +24,13 @@ def cache_dir() -> Path:
     if os.environ.get("UQ_DATA_DIR"):
         return data_dir() / "cache"
     return Path(user_cache_dir(APP))
+
+
+def state_dir() -> Path:
+    """The log lives here. Under UQ_DATA_DIR when that is set (tests, sandboxes)."""
+    if os.environ.get("UQ_DATA_DIR"):
+        return data_dir() / "state"
+    return Path(user_state_dir(APP))
 
 
 def default_config_path() -> Path:

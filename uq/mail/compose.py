@@ -39,6 +39,7 @@ from uq.domain import (
     Outcome,
 )
 from uq.errors import ConfigError, SendError
+from uq.textsafe import safe_mail_header, safe_mail_text
 
 TEMPLATE_NAME = "reply.txt.j2"
 BUILTIN = "(built-in)"
@@ -163,7 +164,7 @@ def render_preview(
         at = f" (line {line})" if line else ""
         message = exc.message if isinstance(exc, jinja2.TemplateError) else str(exc)
         raise ConfigError(f"reply template {where}: {message or type(exc).__name__}{at}") from None
-    return _tidy(text)
+    return _tidy(safe_mail_text(text))
 
 
 def reply_subject(subject: str, case_id: str) -> str:
@@ -328,7 +329,9 @@ def _transfer_encoding(body: str) -> str:
 
 
 def _one_line(value: str) -> str:
-    return " ".join(value.split())
+    """Header text copied from a case: one line, no control or format character, valid
+    UTF-8 (the header folder encodes and folds it)."""
+    return safe_mail_header(value)
 
 
 def _recipient(case: Case, to: str) -> str | Address:
@@ -342,7 +345,9 @@ def _recipient(case: Case, to: str) -> str | Address:
 
 
 def _bracket(msgid: str) -> str:
-    m = _one_line(msgid).strip("<>")
+    """A message ID is printable ASCII without spaces; anything else a case email put in
+    it is dropped, so it cannot break the header."""
+    m = "".join(c for c in msgid if "!" <= c <= "~").strip("<>")
     return f"<{m}>"
 
 

@@ -131,7 +131,7 @@ class _Lease:
                     if not tx.renew_outbox_lease(self.item_id, self.token, self.until()):
                         return  # no longer ours: the fencing check before the data will say so
             except UqError as exc:  # busy or unreachable database: try again next period
-                log.warning("outbox %s: lease not renewed: %s", self.item_id, exc)
+                log.warning("outbox %s: lease not renewed: %s", self.item_id, type(exc).__name__)
 
     def __enter__(self) -> _Lease:
         self._thread.start()
@@ -231,6 +231,7 @@ def _send_one(ctx: Context, item: OutboxItem, summary: SendSummary, transport: T
         )
     summary.sent += 1
     summary.sent_ids.append(item.id)
+    log.info("outbox %d sent (case %d)", item.id, item.case_pk)
     return True
 
 
@@ -461,7 +462,7 @@ def _save_sent_copies(ctx: Context) -> None:
                         detail=f"outbox {item.id} → {folder}",
                     )
     except UqError as exc:
-        log.warning("could not save a Sent copy: %s", exc)
+        log.warning("could not save a Sent copy: %s", type(exc).__name__)
         return
     ctx.sent_copy_retry_at = None
 

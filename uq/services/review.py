@@ -7,6 +7,7 @@ nurse's mail system can recognise a repeat.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -30,6 +31,8 @@ from uq.services import deadlines
 from uq.services.context import Context
 from uq.services.guardrails import agreement, check_decision
 from uq.store.tx import Tx
+
+log = logging.getLogger("uq.review")  # case primary keys and outcomes only, never case text
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,7 @@ def open_case(ctx: Context, case_pk: int) -> Case:
     with ctx.store.tx() as tx:
         case = tx.mark_opened(case_pk, now)
         tx.audit(at=now, actor=ctx.user, action="opened", case_pk=case_pk)
+    log.info("case %d opened", case_pk)
     return case
 
 
@@ -166,6 +170,7 @@ def decide(
             detail += "; confirmed despite treatment-advice warning"
         tx.audit(at=now, actor=ctx.user, action="decided", case_pk=case_pk, detail=detail)
         tx.audit(at=now, actor=ctx.user, action="queued", case_pk=case_pk, detail=f"outbox {item.id} {message_id}")
+    log.info("case %d decided: %s, outbox %d", case_pk, outcome.value, item.id)
     return DecisionResult(decision, item, tuple(warnings))
 
 

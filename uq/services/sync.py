@@ -415,6 +415,7 @@ def store_batch(
             tx.set_pending_marks(mailbox, uidvalidity, to_mark, True)  # cleared once the server has them
         if msgs:
             tx.advance_cursor(mailbox, uidvalidity, max(m.uid for m in msgs), ctx.clock())
+    log.info("sync batch: %d messages, new cases %s", len(msgs), list(summary.new_case_pks))
     return summary, to_mark
 
 

@@ -182,8 +182,10 @@ class UqApp(App[int]):
                 tb = tb.tb_next
             where = f"{tb.tb_frame.f_code.co_filename}:{tb.tb_lineno}" if tb is not None else "?"
             log.error("unexpected %s at %s", type(exc).__name__, where)
+            from uq.logfile import log_path
+
             self.notify(
-                f"unexpected error: {type(exc).__name__} (see the log)",
+                f"unexpected error: {type(exc).__name__} (see the log: {log_path()})",
                 severity="error",
                 timeout=10,
             )

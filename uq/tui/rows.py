@@ -251,6 +251,14 @@ def _fit(text: str, width: int) -> str:
     return (text[: width - 1] + "…") if len(text) > width else text.ljust(width)
 
 
+def _fit_middle(text: str, width: int) -> str:
+    """Case IDs are cut in the middle: two IDs differing only at the end stay different."""
+    if len(text) <= width:
+        return text.ljust(width)
+    head = (width - 1) // 2
+    return text[:head] + "…" + text[len(text) - (width - 1 - head) :]
+
+
 def service_width(total: int) -> int:
     fixed = COUNTDOWN_WIDTH + 1 + sum(w + 1 for _, w in FIXED) + sum(w + 1 for _, w in TAIL)
     return max(8, total - fixed - 1)
@@ -261,7 +269,7 @@ def cells(r: DisplayRow, total_width: int) -> str:
     parts = [
         _fit(_URG.get(r.urgency, r.urgency), 4),
         _fit(_TYPE.get(r.review_type, r.review_type), 5),
-        _fit(r.shown_id or r.case_id, 18),
+        _fit_middle(r.shown_id or r.case_id, 18),
         _fit(r.client, 18),
         _fit(r.service, service_width(total_width)),
         _fit(_REC.get(r.recommendation, r.recommendation), 8),

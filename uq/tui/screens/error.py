@@ -13,6 +13,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from uq.logfile import log_path
 from uq.textsafe import safe_block, safe_line
 
 
@@ -38,7 +39,7 @@ class ErrorScreen(ModalScreen[None]):
         with Vertical():
             yield Static(safe_line(self.title_text), id="error-title", markup=False)
             yield Static(safe_block(self.message), id="error-message", markup=False)
-            yield Static("enter / esc to dismiss", id="error-hint")
+            yield Static(f"enter / esc to dismiss · log: {log_path()}", id="error-hint", markup=False)
 
     def action_dismiss_error(self) -> None:
         self.dismiss(None)
