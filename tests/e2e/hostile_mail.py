@@ -107,7 +107,8 @@ def assert_terminal_safe(out: bytes, what: str) -> str:
 
 
 def assert_no_formula_cells(out: bytes) -> list[list[str]]:
-    rows = list(csv.reader(io.StringIO(assert_terminal_safe(out.replace(b"\r\n", b"\n"), "report --csv"))))  # CSV rows end CRLF
+    text = assert_terminal_safe(out.replace(b"\r\n", b"\n"), "report --csv")  # CSV rows end CRLF
+    rows = list(csv.reader(io.StringIO(text)))
     for row in rows:
         for cell in row:
             assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), f"formula cell {cell!r}"

@@ -127,7 +127,7 @@ def test_lookalike_ids_are_flagged_on_both_sides() -> None:
     groups = lookalike_groups(cases)
     assert set(groups) == {1, 2, 3, 4}
     assert {pk for pk, _ in groups[1]} == {2, 3, 4}
-    assert skeleton("ＵＭ-2026") == skeleton("UM-2026"), "NFKC folds fullwidth forms"
+    assert skeleton("\uff35\uff2d-2026") == skeleton("UM-2026"), "NFKC folds fullwidth forms"
 
 
 # ------------------------------------------------------------------ the log file
@@ -162,7 +162,7 @@ def test_log_level_comes_from_config_and_is_checked(uq_home: Any) -> None:
     from uq.errors import ConfigError
     from uq.logfile import setup_logging
 
-    with pytest.raises(ConfigError, match="ui.log_level"):
+    with pytest.raises(ConfigError, match=r"ui\.log_level"):
         setup_logging("chatty")
     path = setup_logging("WARNING")
     try:

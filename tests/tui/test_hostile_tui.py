@@ -1,0 +1,85 @@
+"""Issue 11 in the TUI: hostile case emails (the same bytes the Dovecot test delivers, through
+the real parser and ingest) drawn with placeholders in the queue, the case screen and the
+raw view; the urgent and warning notifications and the `[/]` filter do not kill the app."""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import timedelta
+from typing import Any
+
+from tests.e2e.hostile_mail import case_email
+from tests.tui.conftest import wait_for
+from tests.tui.test_app_lock import run, screen_text
+from uq.mail.imap import FetchedMessage
+from uq.queue.clock import FixedClock
+from uq.services.sync import ingest_batch
+from uq.tui.messages import NewCases
+from uq.tui.widgets.case_view import CaseView
+
+
+def drawn_safe(text: str, what: str) -> None:
+    bad = [c for c in text if c != "\n" and unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp", "Cs")]
+    assert not bad, f"{what}: {[hex(ord(c)) for c in bad[:5]]}"
+
+
+def test_hostile_cases_draw_with_placeholders_and_alerts_survive(make_app: Any, fixed_clock: FixedClock) -> None:
+    app = make_app()
+
+    async def body(pilot: Any) -> None:
+        screen = app.queue_screen
+        msgs = [
+            FetchedMessage(901, fixed_clock(), case_email(1, urgent=True), ()),
+            FetchedMessage(902, fixed_clock(), case_email(2, urgent=False), ()),
+        ]
+        summary, _ = ingest_batch(app.ctx, "INBOX", 7, msgs)
+        assert len(summary.new_case_pks) == 2 and summary.urgent_case_pks
+        app.post_message(NewCases(summary.new_case_pks, summary.urgent_case_pks, []))  # as the watcher does
+        await wait_for(pilot, lambda: any("[/]" in r.case_id for r in screen.queue_list.rows))
+        await wait_for(pilot, lambda: any("New urgent case" in str(n.message) for n in app._notifications))
+        urgent = next(n for n in app._notifications if "New urgent case" in str(n.message))
+        assert "UM-2026-[/]7⟨ZWSP⟩⟨RLO⟩␛[8m1" in str(urgent.message) and not urgent.markup
+        await pilot.pause()
+
+        # the queue: every drawn line is plain, the hostile IDs are marked and told apart
+        ql = screen.queue_list
+        lines = [ql.render_line(y).text for y in range(ql.size.height)]
+        drawn_safe("\n".join(lines), "queue list")
+        hostile = [ln for ln in lines if "UM-2026-[/]" in ln]
+        assert len(hostile) == 2 and hostile[0] != hostile[1] and all("!" in ln for ln in hostile)
+        drawn_safe(screen_text(app), "whole queue screen")
+
+        # the warning alert for a `[/`-bearing case
+        pk = summary.new_case_pks[1]
+        row = next(r for r in screen.all_rows if r.pk == pk)
+        screen._warn_heap.append((row.warning_at, pk))
+        fixed_clock.now = row.warning_at + timedelta(seconds=1)
+        screen._tick()
+        await wait_for(pilot, lambda: any("is now in warning" in str(n.message) for n in app._notifications))
+        await pilot.pause()
+        drawn_safe(screen_text(app), "screen with toasts")
+
+        # the filter, with markup typed into it
+        await pilot.press("slash", "[", "slash", "]")
+        await wait_for(pilot, lambda: screen.filter_text == "[/]")
+        assert {r.pk for r in ql.rows} == set(summary.new_case_pks)
+        assert "filter “[/]”" in screen_text(app)
+        await pilot.press("escape")
+
+        # the case screen and its raw view
+        assert ql.select_pk(pk)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen.query(CaseView).first(None), CaseView))
+        view = app.screen.query_one(CaseView)
+        await wait_for(pilot, lambda: " Clinical summary " in view.text)
+        assert "␛]52;c;" in view.text and "⟨RLO⟩evil" in view.text and "[@click=app.quit]" in view.text
+        drawn_safe(view.text, "case view")
+        drawn_safe(screen_text(app), "case screen")
+        await pilot.press("r")
+        await wait_for(pilot, lambda: view.showing_raw and "Message-ID" in view.text)
+        assert "␛]0;pwned-title␇" in view.text and "\\x9b2J" in view.text
+        drawn_safe(view.text, "raw view")
+        drawn_safe(screen_text(app), "raw screen")
+        assert app.is_running
+
+    run(app, body)
