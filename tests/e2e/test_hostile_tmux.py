@@ -41,9 +41,8 @@ def test_tmux_pane_holds_only_colour_escapes(uq_home: Any, tmp_path: Path) -> No
             if keys:
                 subprocess.run(["tmux", "send-keys", "-t", session, keys], check=True)
             time.sleep(4 if not keys else 2)
-            captures.append(
-                subprocess.run(["tmux", "capture-pane", "-t", session, "-e", "-p"], capture_output=True, check=True).stdout
-            )
+            pane = subprocess.run(["tmux", "capture-pane", "-t", session, "-e", "-p"], capture_output=True, check=True)
+            captures.append(pane.stdout)
         title = subprocess.run(["tmux", "display", "-p", "-t", session, "#{pane_title}"], capture_output=True).stdout
         buffers = subprocess.run(["tmux", "list-buffers"], capture_output=True).stdout
     finally:
