@@ -280,7 +280,8 @@ def cmd_claim(args: argparse.Namespace, cfg: Config) -> int:
 
     ctx = _context(cfg)
     case = team.claim(ctx, args.case_id, next_case=args.next)
-    print(safe_line(f"{case.case_id}: claimed by {ctx.user}"))
+    until = case.claim_until.astimezone(ctx.tz).isoformat(timespec="minutes") if case.claim_until else "?"
+    print(safe_line(f"{case.case_id}: claimed by {ctx.user} until {until}"))
     return 0
 
 

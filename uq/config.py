@@ -141,6 +141,12 @@ class SecurityConfig:
 
 
 @dataclass(frozen=True)
+class TeamConfig:
+    lease_minutes: int = 30  # a claim lasts this long unless the case stays open in a TUI
+    mode: Literal["auto", "on", "off"] = "auto"  # auto: a team queue when the database is PostgreSQL
+
+
+@dataclass(frozen=True)
 class UiConfig:
     theme: str = "textual-dark"
     keymap: dict[str, str] = field(default_factory=dict)
@@ -171,6 +177,7 @@ class Config:
     sla: SlaConfig = field(default_factory=SlaConfig)
     parse: ParseConfig = field(default_factory=ParseConfig)
     security: SecurityConfig = field(default_factory=SecurityConfig)
+    team: TeamConfig = field(default_factory=TeamConfig)
     ui: UiConfig = field(default_factory=UiConfig)
     hooks: HooksConfig = field(default_factory=HooksConfig)
     pay: PayConfig = field(default_factory=PayConfig)
@@ -179,6 +186,13 @@ class Config:
     @property
     def database_url(self) -> str:
         return self.database.url or default_database_url()
+
+    @property
+    def team_mode(self) -> bool:
+        """Several reviewers share the queue: cases opened are claimed, holders are shown."""
+        if self.team.mode == "auto":
+            return not self.database_url.startswith("sqlite")
+        return self.team.mode == "on"
 
     @property
     def tz(self) -> ZoneInfo:
@@ -368,6 +382,8 @@ def _validate(cfg: Config, where: str) -> None:
             parse_duration(value)
         except ValueError as exc:
             raise ConfigError(f"{where}: '{key}': {exc}") from None
+    if cfg.team.lease_minutes < 1:
+        raise ConfigError(f"{where}: 'team.lease_minutes' must be 1 or more")
     if cfg.security.lock_after_minutes < 0:
         raise ConfigError(f"{where}: 'security.lock_after_minutes' must be 0 (off) or more")
 

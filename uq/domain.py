@@ -210,6 +210,14 @@ class Case:
     paused_since: datetime | None = None
     first_opened_at: datetime | None = None
     claimed_by: str | None = None
+    claim_until: datetime | None = None
+
+    def holder(self, now: datetime) -> str | None:
+        """Who holds the case now: a claim is a lease, free once it runs out (the holder's
+        laptop died) or when it has no end (a claim made before claims were leases)."""
+        if self.claimed_by is None or self.claim_until is None or self.claim_until <= now:
+            return None
+        return self.claimed_by
 
     @property
     def member_initials(self) -> str:

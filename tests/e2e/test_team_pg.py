@@ -4,6 +4,7 @@ and the same mailbox gives the same queue on PostgreSQL as on SQLite."""
 from __future__ import annotations
 
 import json
+import re
 import threading
 from pathlib import Path
 from typing import Any
@@ -52,7 +53,7 @@ def team_setup(
 
 def _claimed(out: str) -> str:
     case_id, _, rest = out.strip().partition(": claimed by ")
-    assert rest, out
+    assert re.fullmatch(r"\w+ until \d{4}-\d\d-\d\dT\d\d:\d\d[+-]\d\d:\d\d", rest), out
     return case_id
 
 
@@ -63,7 +64,7 @@ def test_two_reviewers_never_hold_the_same_case(
     code, out, err = run(capsys, alice, "claim", "--next")
     assert code == 0, err
     a_case = _claimed(out)
-    assert out.strip().endswith("claimed by alice")
+    assert "claimed by alice until " in out
     code, out, err = run(capsys, bob, "claim", "--next")
     assert code == 0, err
     b_case = _claimed(out)
@@ -71,7 +72,7 @@ def test_two_reviewers_never_hold_the_same_case(
     # bob cannot take alice's case: one line, nonzero, naming who holds it
     code, out, err = run(capsys, bob, "claim", a_case)
     assert code != 0 and out == ""
-    assert err == f"uq: {a_case} is claimed by alice\n"
+    assert err.startswith(f"uq: {a_case} is claimed by alice until ") and err.count("\n") == 1
     # nor give it back for her
     code, _, err = run(capsys, bob, "release", a_case)
     assert code != 0 and err.count("\n") == 1 and "alice" in err
@@ -80,7 +81,7 @@ def test_two_reviewers_never_hold_the_same_case(
     code, out, err = run(capsys, alice, "release", a_case)
     assert code == 0 and out.strip() == f"{a_case}: released", err
     code, out, err = run(capsys, bob, "claim", a_case)
-    assert code == 0 and out.strip() == f"{a_case}: claimed by bob", err
+    assert code == 0 and _claimed(out) == a_case and "claimed by bob" in out, err
     code, out, _ = run(capsys, alice, "queue", "--json")
     assert code == 0 and len(json.loads(out)) == 4, "claims do not hide cases from the queue"
     # --next skips what bob holds
@@ -122,7 +123,7 @@ def test_concurrent_claims_on_one_case_have_exactly_one_winner(team_setup: tuple
         winners = [u for u, r in results.items() if r == "won"]
         assert len(winners) == 1, results
         loser = "bob" if winners == ["alice"] else "alice"
-        assert results[loser] == f"{case_id} is claimed by {winners[0]}"
+        assert results[loser].startswith(f"{case_id} is claimed by {winners[0]} until ")
         holder = next(c for c in ctxs["bob"].store.cases() if c.case_id == case_id).claimed_by
         assert holder == winners[0]
     for ctx in ctxs.values():

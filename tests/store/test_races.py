@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -64,7 +64,7 @@ def test_a_case_claimed_by_someone_else_cannot_be_decided(tmp_path: Path) -> Non
     alice, bob = _ctx(url, "alice"), _ctx(url, "bob")
     pk = _case(alice)
     with alice.store.tx() as tx:
-        assert tx.claim(pk, "alice")
+        assert tx.claim(pk, "alice", now=NOW, until=NOW + timedelta(minutes=30))
     with pytest.raises(GuardrailError, match="claimed by alice"):
         review.decide(bob, pk, Outcome.APPROVE)
     assert bob.store.outbox() == []

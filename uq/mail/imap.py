@@ -260,29 +260,33 @@ class ImapSession:
 
     def mark_ingested(self, uids: Sequence[int]) -> None:
         """Tell the mailbox these are in uq's store: flag (keyword $uq-ingested and \\Seen),
-        move (to imap.move_to; COPY + expunge without MOVE) or nothing."""
+        move (to imap.move_to: MOVE; else COPY, then UID EXPUNGE of just these where the
+        server has it, else they stay flagged \\Deleted) or nothing."""
         if not uids or self.icfg.after_ingest == "none":
             return
         self._require_folder()
         ids = list(uids)
         with self._guard() as c:
             if self.icfg.after_ingest == "flag":
-                flags: list[str | bytes] = ["\\Seen"]
-                if self._keywords_ok:
-                    flags.append(INGESTED_KEYWORD)
-                c.add_flags(ids, flags, silent=True)
+                c.add_flags(ids, self._ingested_flags(), silent=True)
                 return
             dest = self.icfg.move_to
             self._ensure_folder(c, dest)
             if c.has_capability("MOVE"):
                 c.move(ids, dest)
-            else:
-                c.copy(ids, dest)
+                return
+            c.copy(ids, dest)
+            if c.has_capability("UIDPLUS") or c.has_capability("IMAP4REV2"):
                 c.delete_messages(ids, silent=True)
-                if c.has_capability("UIDPLUS"):
-                    c.uid_expunge(ids)
-                else:
-                    c.expunge()
+                c.uid_expunge(ids)
+                return
+            # Never a plain EXPUNGE: it also removes every message another client marked
+            # \Deleted. The copies left here are flagged deleted and read; the server or
+            # the mailbox's owner expunges them.
+            c.add_flags(ids, ["\\Deleted", *self._ingested_flags()], silent=True)
+
+    def _ingested_flags(self) -> list[str | bytes]:
+        return ["\\Seen", INGESTED_KEYWORD] if self._keywords_ok else ["\\Seen"]
 
     def _ensure_folder(self, c: IMAPClient, name: str) -> None:
         if name in self._known_folders:

@@ -113,10 +113,10 @@ def decide(
     message_id = new_message_id(from_address.rpartition("@")[2] or "uq.invalid")
     recipients = (case.reply_to or case.sender,)
     with ctx.store.tx() as tx:
-        if not tx.lock_case_for_decision(case_pk, ctx.user):
+        if not tx.lock_case_for_decision(case_pk, ctx.user, now):
             current = tx.case(case_pk)
-            if current.claimed_by not in (None, ctx.user):
-                raise GuardrailError(f"case {case.case_id} is claimed by {current.claimed_by}")
+            if current.holder(now) not in (None, ctx.user):
+                raise GuardrailError(f"case {case.case_id} is claimed by {current.holder(now)}")
             raise GuardrailError(f"case {case.case_id} was decided meanwhile (from another window or reviewer)")
         decision = tx.add_decision(
             case_pk=case_pk,

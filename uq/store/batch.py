@@ -172,6 +172,7 @@ class BatchTx:
                     "paused_since": c.paused_since,
                     "first_opened_at": c.first_opened_at,
                     "claimed_by": c.claimed_by,
+                    "claim_until": c.claim_until,
                     "urgency_rank": URGENCY_RANK[c.fields.urgency.value],
                     "body_text": body_text,
                     **field_values(c.fields),

@@ -86,6 +86,7 @@ def case_from_row(r: CaseRow | Row[Any]) -> Case:
         paused_since=r.paused_since,
         first_opened_at=r.first_opened_at,
         claimed_by=r.claimed_by,
+        claim_until=r.claim_until,
     )
 
 

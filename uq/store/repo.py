@@ -21,6 +21,7 @@ from uq.domain import (
     AuditEntry,
     CallAttempt,
     Case,
+    CaseFields,
     CaseStatus,
     Decision,
     OutboxItem,
@@ -30,6 +31,7 @@ from uq.errors import ConflictError, StoreError
 from uq.store import db, schema
 from uq.store.convert import (
     _ATT_T,
+    _CASE_T,
     _META_T,
     AUDIT_HEAD_KEY,
     RawMessageInfo,
@@ -50,7 +52,7 @@ from uq.store.tables import (
     OutboxRow,
     RawMessageRow,
 )
-from uq.store.tx import Tx
+from uq.store.tx import QUEUE_ORDER, Tx, unheld
 
 # ---------------------------------------------------------------- the store
 
@@ -120,7 +122,7 @@ class Store:
             q = select(CaseRow)
             if open_only:
                 q = q.where(CaseRow.status != CaseStatus.DECIDED.value)
-            q = q.order_by(col(CaseRow.due_at), col(CaseRow.urgency_rank), col(CaseRow.arrived_at), col(CaseRow.id))
+            q = q.order_by(*QUEUE_ORDER)
             return [case_from_row(r) for r in s.exec(q)]
 
     def queue_rows(self, *, open_only: bool = True, limit: int | None = None) -> list[QueueRow]:
@@ -152,7 +154,7 @@ class Store:
         q = select(*cols)  # type: ignore[call-overload]
         if open_only:
             q = q.where(CaseRow.status != CaseStatus.DECIDED.value)
-        q = q.order_by(col(CaseRow.due_at), col(CaseRow.urgency_rank), col(CaseRow.arrived_at), col(CaseRow.id))
+        q = q.order_by(*QUEUE_ORDER)
         if limit:
             q = q.limit(limit)
         with self.read() as s:
@@ -164,6 +166,22 @@ class Store:
         q = select(col(CaseRow.id), col(CaseRow.case_id)).where(CaseRow.status != CaseStatus.DECIDED.value)
         with self.read() as s:
             return [(int(pk), str(cid)) for pk, cid in s.execute(q)]
+
+    def claim_candidates(self, now: datetime, limit: int) -> list[tuple[int, CaseFields]]:
+        """The first `limit` open cases no one holds, in queue order, with the fields
+        `claim --next` matches the reviewer against (uq.queue.assign)."""
+        cols = [_CASE_T.c[name] for name in ("id", "requesting_provider", "service", "facility", "question")]
+        q = (
+            select(*cols)
+            .where(col(CaseRow.status) != CaseStatus.DECIDED.value, unheld(now))
+            .order_by(*QUEUE_ORDER)
+            .limit(limit)
+        )
+        with self.read() as s:
+            return [
+                (pk, CaseFields(requesting_provider=rp, service=sv, facility=fa, question=qu))
+                for pk, rp, sv, fa, qu in s.execute(q)
+            ]
 
     def attachments(self, case_pk: int) -> list[Attachment]:
         """Name, type, size and text; no bytes (see attachment_sources)."""

@@ -98,6 +98,7 @@ class CaseRow(SQLModel, table=True):
     paused_since: datetime | None = _dt()
     first_opened_at: datetime | None = _dt()
     claimed_by: str | None = None
+    claim_until: datetime | None = _dt()  # the claim is a lease: free again after this
     # denormalised clock results, recomputed whenever the case or its policy changes
     due_at: datetime | None = _dt()
     reviewer_due_at: datetime | None = _dt()

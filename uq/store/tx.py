@@ -197,12 +197,37 @@ class Tx(BatchTx):
         row.extension_reason = reason
         self.s.add(row)
 
-    def claim(self, case_pk: int, user: str | None) -> bool:
-        """Compare-and-set: a case is claimed only if free (or already ours); None releases."""
-        q = update(CaseRow).where(col(CaseRow.id) == case_pk)
-        if user is not None:
-            q = q.where(or_(col(CaseRow.claimed_by).is_(None), col(CaseRow.claimed_by) == user))
-        res = self.s.execute(q.values(claimed_by=user))
+    def claim(self, case_pk: int, user: str, *, now: datetime, until: datetime, skip_busy: bool = False) -> bool:
+        """Take (or renew) the lease on an open case if it is free, run out, or ours.
+
+        skip_busy (`claim --next`): on PostgreSQL the row is first locked with FOR UPDATE
+        SKIP LOCKED, so a case another reviewer is claiming this instant is skipped at once
+        instead of waited for and concurrent runs spread over the queue. Otherwise (and on
+        SQLite, one writer at a time) the compare-and-set UPDATE alone decides, after
+        waiting for a concurrent claim to commit so the loser can say who won."""
+        if skip_busy and self.s.execute(_locked_unless_busy(case_pk)).first() is None:
+            return False
+        res = self.s.execute(
+            update(CaseRow)
+            .where(col(CaseRow.id) == case_pk, col(CaseRow.status) != CaseStatus.DECIDED.value, _free_for(user, now))
+            .values(claimed_by=user, claim_until=until)
+        )
+        return bool(res.rowcount)  # type: ignore[attr-defined]
+
+    def renew_claim(self, case_pk: int, user: str, until: datetime) -> bool:
+        """Extend our lease; False once someone else holds the case."""
+        res = self.s.execute(
+            update(CaseRow).where(col(CaseRow.id) == case_pk, col(CaseRow.claimed_by) == user).values(claim_until=until)
+        )
+        return bool(res.rowcount)  # type: ignore[attr-defined]
+
+    def release_claim(self, case_pk: int, user: str) -> bool:
+        """Give our claim back (nothing happens to someone else's)."""
+        res = self.s.execute(
+            update(CaseRow)
+            .where(col(CaseRow.id) == case_pk, col(CaseRow.claimed_by) == user)
+            .values(claimed_by=None, claim_until=None)
+        )
         return bool(res.rowcount)  # type: ignore[attr-defined]
 
     def add_decision(
@@ -395,15 +420,15 @@ class Tx(BatchTx):
         )
         return int(res.rowcount)  # type: ignore[attr-defined]
 
-    def lock_case_for_decision(self, case_pk: int, user: str) -> bool:
+    def lock_case_for_decision(self, case_pk: int, user: str, now: datetime) -> bool:
         """The first statement of a decision's transaction: takes the case's write lock and
-        checks, atomically, that it is still undecided and not claimed by someone else."""
+        checks, atomically, that it is still undecided and not held by someone else."""
         res = self.s.execute(
             update(CaseRow)
             .where(
                 col(CaseRow.id) == case_pk,
                 col(CaseRow.status) != CaseStatus.DECIDED.value,
-                or_(col(CaseRow.claimed_by).is_(None), col(CaseRow.claimed_by) == user),
+                _free_for(user, now),
             )
             .values(status=CaseRow.status)
         )
@@ -486,6 +511,23 @@ class Tx(BatchTx):
     def outbox_for_decision(self, decision_id: int) -> OutboxItem | None:
         r = self.s.exec(select(OutboxRow).where(OutboxRow.decision_id == decision_id)).first()
         return outbox_from_row(r) if r else None
+
+
+# The queue's order as stored (due_at etc. are denormalised clock results): ix_case_queue.
+QUEUE_ORDER = (col(CaseRow.due_at), col(CaseRow.urgency_rank), col(CaseRow.arrived_at), col(CaseRow.id))
+
+
+def unheld(now: datetime) -> Any:
+    """No one holds the case: unclaimed, or the lease ran out (as Case.holder reads it)."""
+    return or_(col(CaseRow.claimed_by).is_(None), col(CaseRow.claim_until).is_(None), col(CaseRow.claim_until) <= now)
+
+
+def _free_for(user: str, now: datetime) -> Any:
+    return or_(unheld(now), col(CaseRow.claimed_by) == user)
+
+
+def _locked_unless_busy(case_pk: int) -> Any:
+    return select(CaseRow.id).where(col(CaseRow.id) == case_pk).with_for_update(skip_locked=True)
 
 
 def _in_flight() -> Any:
