@@ -79,7 +79,7 @@ def cmd_sync(args: argparse.Namespace, cfg: Config) -> int:
     stop = threading.Event()
 
     def on_state(state: str, detail: str) -> None:
-        if state in ("live", "polling", "offline"):
+        if state in ("live", "polling", "following", "offline"):
             sys.stderr.write(safe_line(f"{state}{': ' + detail if detail else ''}") + "\n")
 
     try:

@@ -10,16 +10,20 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import secrets
+import socket
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from uq import intake
 from uq.config import ParseConfig
 from uq.domain import Attachment, Case, CaseFields, CaseStatus, MessageKind, ParsedEmail, Urgency
-from uq.errors import ConnectionFailed, CredentialError, StoreError, UqError
+from uq.errors import ConflictError, ConnectionFailed, CredentialError, StoreError, UqError
 from uq.mail.imap import FetchedMessage, ImapSession
 from uq.mail.parse import AHEAD, headers_only, in_bounds, parse_email
 from uq.services import deadlines
@@ -39,6 +43,7 @@ class SyncSummary:
     not_cases: int = 0
     quarantined: int = 0
     unverified: int = 0  # follow-ups from someone else than the case's sender: kept, not applied
+    followed: str | None = None  # the lease holder, when another syncer had the mailbox
     new_case_pks: list[int] = field(default_factory=list)
     urgent_case_pks: list[int] = field(default_factory=list)
     updated_case_pks: list[int] = field(default_factory=list)
@@ -59,11 +64,55 @@ class SyncSummary:
         return self.ingested + self.updated + self.duplicates + self.not_cases + self.quarantined + self.unverified
 
     def __str__(self) -> str:
+        if self.followed is not None:
+            return f"another uq process ({self.followed}) is syncing this mailbox: left to it"
         return (
             f"ingested {self.ingested}, updated {self.updated}, duplicates {self.duplicates}, "
             f"not cases {self.not_cases}, quarantined {self.quarantined}"
             + (f", unverified updates {self.unverified}" if self.unverified else "")
         )
+
+
+_CONFLICT_RETRIES = 3
+LEASE_SECONDS = 90  # a syncer renews its lease per batch and per IDLE slice; a dead one's expires
+
+
+class LeaseLost(StoreError):
+    """Another syncer took this mailbox over (this one stalled past its lease): no
+    message's fault, so it is never isolated into quarantine."""
+
+
+class SyncLease:
+    """This process's claim to sync one mailbox (a row in the store, so it works across
+    processes and hosts on SQLite and PostgreSQL alike)."""
+
+    def __init__(self, ctx: Context, mailbox: str) -> None:
+        self.ctx, self.mailbox = ctx, mailbox
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+    def _until(self) -> datetime:
+        return self.ctx.clock() + timedelta(seconds=LEASE_SECONDS)
+
+    def take(self) -> str | None:
+        """None when the lease is ours now; else who holds it."""
+        with self.ctx.store.tx() as tx:
+            return tx.take_sync_lease(self.mailbox, self.holder, self.ctx.clock(), self._until())
+
+    def renew(self) -> bool:
+        with self.ctx.store.tx() as tx:
+            return tx.hold_sync_lease(self.mailbox, self.holder, self.ctx.clock(), self._until())
+
+    def fence(self, tx: Tx) -> None:
+        """The first statement of a batch's transaction: still ours, or nothing is stored."""
+        if not tx.hold_sync_lease(self.mailbox, self.holder, self.ctx.clock(), self._until()):
+            raise LeaseLost(f"another uq process took over syncing {self.mailbox}")
+
+    def release(self) -> None:
+        try:
+            with self.ctx.store.tx() as tx:
+                tx.release_sync_lease(self.mailbox, self.holder, self.ctx.clock())
+        except UqError:  # it expires by itself
+            log.info("could not release the sync lease")
 
 
 def _placeholder_case_id(p: ParsedEmail) -> str:
@@ -393,15 +442,42 @@ def store_batch(
     parsed: Sequence[ParsedEmail],
     *,
     rescan: bool = False,
+    lease: SyncLease | None = None,
 ) -> tuple[SyncSummary, list[int]]:
     """Store already-parsed messages and advance the cursor, all in one transaction (a
     crash leaves all of the batch or none of it). Returns the summary and the UIDs that
-    belong to a case (to mark on the server)."""
-    summary = SyncSummary()
-    to_mark: list[int] = []
+    belong to a case (to mark on the server).
+
+    With a lease, the batch is stored only while the lease is still this syncer's. A
+    unique-key conflict (another writer stored the same message first) rolls the batch
+    back and it is classified again against what is now stored."""
     now = ctx.clock()
     items = [_item(m.uid, m.internaldate, m.raw, p, now) for m, p in zip(msgs, parsed, strict=True)]
+    for attempt in range(_CONFLICT_RETRIES):
+        try:
+            return _store_items(ctx, mailbox, uidvalidity, msgs, items, rescan=rescan, lease=lease)
+        except ConflictError:
+            if attempt == _CONFLICT_RETRIES - 1:
+                raise
+            log.info("batch conflicted with another writer; classifying it again")
+    raise AssertionError("unreachable")
+
+
+def _store_items(
+    ctx: Context,
+    mailbox: str,
+    uidvalidity: int,
+    msgs: Sequence[FetchedMessage],
+    items: list[_Item],
+    *,
+    rescan: bool,
+    lease: SyncLease | None,
+) -> tuple[SyncSummary, list[int]]:
+    summary = SyncSummary()
+    to_mark: list[int] = []
     with ctx.store.tx() as tx:
+        if lease is not None:
+            lease.fence(tx)
         b = _BatchIngest(ctx, tx, mailbox, uidvalidity, summary, rescan)
         b.preload(items, uids=True)
         for it in items:
@@ -427,6 +503,7 @@ def store_isolated(
     parsed: Sequence[ParsedEmail],
     *,
     rescan: bool = False,
+    lease: SyncLease | None = None,
 ) -> tuple[SyncSummary, list[int]]:
     """store_batch, where one message that cannot be stored fails alone: the batch is
     retried one message per transaction, and a message that still fails is stored raw in
@@ -434,7 +511,7 @@ def store_isolated(
     the email). The cursor moves past it either way. A StoreError (database down or
     locked) is no message's fault and propagates."""
     try:
-        return store_batch(ctx, mailbox, uidvalidity, msgs, parsed, rescan=rescan)
+        return store_batch(ctx, mailbox, uidvalidity, msgs, parsed, rescan=rescan, lease=lease)
     except StoreError:
         raise
     except Exception as exc:
@@ -442,16 +519,16 @@ def store_isolated(
                     len(msgs), failed_step(exc), type(exc).__name__)
     total, marks = SyncSummary(), []
     for m, p in zip(msgs, parsed, strict=True):
-        summary, to_mark = _store_alone(ctx, mailbox, uidvalidity, m, p, rescan)
+        summary, to_mark = _store_alone(ctx, mailbox, uidvalidity, m, p, rescan, lease)
         total.add(summary)
         marks += to_mark
     return total, marks
 
 
 def _store_alone(ctx: Context, mailbox: str, uidvalidity: int, m: FetchedMessage, p: ParsedEmail,
-                 rescan: bool) -> tuple[SyncSummary, list[int]]:
+                 rescan: bool, lease: SyncLease | None) -> tuple[SyncSummary, list[int]]:
     try:
-        return store_batch(ctx, mailbox, uidvalidity, [m], [p], rescan=rescan)
+        return store_batch(ctx, mailbox, uidvalidity, [m], [p], rescan=rescan, lease=lease)
     except StoreError:
         raise
     except Exception as exc:
@@ -461,7 +538,7 @@ def _store_alone(ctx: Context, mailbox: str, uidvalidity: int, m: FetchedMessage
     for head in (headers_only(m.raw), ParsedEmail(kind=MessageKind.QUARANTINE, fields=CaseFields())):
         q = replace(head, kind=MessageKind.QUARANTINE, reason=reason, content_hash="")
         try:
-            return store_batch(ctx, mailbox, uidvalidity, [m], [q], rescan=rescan)
+            return store_batch(ctx, mailbox, uidvalidity, [m], [q], rescan=rescan, lease=lease)
         except StoreError:
             raise
         except Exception as exc:
@@ -491,6 +568,7 @@ def sync_once(
     on_batch: Callable[[SyncSummary], None] | None = None,
     *,
     pdf_pass: bool = True,
+    lease: SyncLease | None = None,
 ) -> SyncSummary:
     """One pass over the folder: everything after the stored cursor. A UIDVALIDITY the
     store has not seen restarts from UID 0, and the dedupe makes that safe.
@@ -501,6 +579,27 @@ def sync_once(
     batches, in small transactions, when the cases are already in the queue. (Parsing in a
     child process while fetching was measured slower on this 2-core machine, 197 vs 252
     msg/s with Dovecot on the same cores, and was taken out.)"""
+    own_lease = lease is None
+    if lease is None:
+        lease = SyncLease(ctx, ctx.config.imap.folder)
+        other = lease.take()
+        if other is not None:  # that syncer stores what this pass would have: nothing to do
+            return SyncSummary(followed=other)
+    try:
+        return _sync_pass(ctx, session, on_batch, pdf_pass=pdf_pass, lease=lease)
+    finally:
+        if own_lease:
+            lease.release()
+
+
+def _sync_pass(
+    ctx: Context,
+    session: ImapSession | None,
+    on_batch: Callable[[SyncSummary], None] | None,
+    *,
+    pdf_pass: bool,
+    lease: SyncLease,
+) -> SyncSummary:
     own = session is None
     sess = session or ImapSession(ctx.config)
     if own:
@@ -524,7 +623,7 @@ def sync_once(
         total = SyncSummary()
         for msgs in sess.fetch_new(cursor or 0, max(1, ctx.config.imap.batch_size)):
             parsed = parse_many([m.raw for m in msgs], ctx.tz, ctx.config.parse, now=ctx.clock())
-            summary, to_mark = store_isolated(ctx, mailbox, state.uidvalidity, msgs, parsed, rescan=rescan)
+            summary, to_mark = store_isolated(ctx, mailbox, state.uidvalidity, msgs, parsed, rescan=rescan, lease=lease)
             if to_mark and marking:
                 _mark(ctx, sess, mailbox, state.uidvalidity, to_mark)
             total.add(summary)
@@ -565,7 +664,7 @@ def parse_many(raws: list[bytes], tz: ZoneInfo, cfg: ParseConfig, *, now: dateti
     return out
 
 
-SyncState = str  # "connecting" | "live" | "polling" | "offline" | "stopped"
+SyncState = str  # "connecting" | "live" | "polling" | "following" | "offline" | "stopped"
 
 
 def watch(
@@ -576,46 +675,116 @@ def watch(
     on_state: Callable[[SyncState, str], None],
     wait_slice: float = 10.0,
     max_backoff: float = 300.0,
+    follow_seconds: float = 2.0,
 ) -> None:
     """Run until `stop` is set: IDLE where offered, else poll every poll_seconds; reconnect
-    with exponential backoff after any connection fault. Blocking: run it in a thread."""
+    with exponential backoff after any connection fault. Blocking: run it in a thread.
+
+    One syncer per mailbox: while another process holds the mailbox's lease this one
+    follows (state "following"): it reports what that syncer stores, and takes over when
+    the lease is released or expires."""
     backoff = 1.0
     poll = float(ctx.config.imap.poll_seconds)
-    while not stop.is_set():
-        sess = ImapSession(ctx.config)
-        try:
-            on_state("connecting", "")
-            sess.connect()
-            sync_once(ctx, sess, on_batch)
-            mode = "live" if sess.has_idle else "polling"
-            on_state(mode, "")
-            backoff = 1.0
-            while not stop.is_set():
-                if sess.has_idle:
-                    changed = sess.wait_for_change(wait_slice)
-                else:
-                    changed = not stop.wait(poll)
+    lease = SyncLease(ctx, ctx.config.imap.folder)
+    try:
+        while not stop.is_set():
+            sess: ImapSession | None = None
+            try:
+                _follow(ctx, stop, lease, on_batch, on_state, follow_seconds)
                 if stop.is_set():
                     break
-                if changed:
-                    sync_once(ctx, sess, on_batch)
-                    on_state(mode, "")
-        except CredentialError as exc:
-            on_state("offline", str(exc))
-            stop.wait(max_backoff)
-        except (ConnectionFailed, UqError, OSError) as exc:
-            on_state("offline", str(exc) or type(exc).__name__)
-            log.info("sync offline, retrying in %.0fs", backoff)
-            stop.wait(backoff)
-            backoff = min(backoff * 2, max_backoff)
-        except Exception as exc:  # a bug must not end syncing for the session; no trace (PHI)
-            log.error("sync fault: %s", type(exc).__name__)
-            on_state("offline", f"sync fault: {type(exc).__name__}")
-            stop.wait(backoff)
-            backoff = min(backoff * 2, max_backoff)
-        finally:
-            try:
-                sess.close()
-            except Exception:
-                log.debug("close after fault failed", exc_info=True)
+                on_state("connecting", "")
+                sess = ImapSession(ctx.config)
+                sess.connect()
+                sync_once(ctx, sess, on_batch, lease=lease)
+                mode = "live" if sess.has_idle else "polling"
+                on_state(mode, "")
+                backoff = 1.0
+                next_poll = time.monotonic() + poll
+                while not stop.is_set():
+                    if sess.has_idle:
+                        changed = sess.wait_for_change(wait_slice)
+                    else:
+                        changed = not stop.wait(max(0.0, min(wait_slice, next_poll - time.monotonic())))
+                        changed = changed and time.monotonic() >= next_poll
+                    if stop.is_set():
+                        break
+                    if not lease.renew():
+                        raise LeaseLost(f"another uq process took over syncing {lease.mailbox}")
+                    if changed:
+                        sync_once(ctx, sess, on_batch, lease=lease)
+                        on_state(mode, "")
+                        next_poll = time.monotonic() + poll
+            except LeaseLost as exc:
+                log.info("%s", exc)
+            except CredentialError as exc:
+                on_state("offline", str(exc))
+                stop.wait(max_backoff)
+            except (ConnectionFailed, UqError, OSError) as exc:
+                on_state("offline", str(exc) or type(exc).__name__)
+                log.info("sync offline, retrying in %.0fs", backoff)
+                stop.wait(backoff)
+                backoff = min(backoff * 2, max_backoff)
+            except Exception as exc:  # a bug must not end syncing for the session; no trace (PHI)
+                log.error("sync fault: %s", type(exc).__name__)
+                on_state("offline", f"sync fault: {type(exc).__name__}")
+                stop.wait(backoff)
+                backoff = min(backoff * 2, max_backoff)
+            finally:
+                if sess is not None:
+                    try:
+                        sess.close()
+                    except Exception:
+                        log.debug("close after fault failed", exc_info=True)
+    finally:
+        lease.release()
     on_state("stopped", "")
+
+
+def _follow(
+    ctx: Context,
+    stop: threading.Event,
+    lease: SyncLease,
+    on_batch: Callable[[SyncSummary], None],
+    on_state: Callable[[SyncState, str], None],
+    every: float,
+) -> None:
+    """Return once the lease is ours (or on stop); meanwhile report, as batches, what the
+    lease holder stores, so this process's queue and alerts stay current."""
+    last: int | None = None
+    shown = None
+    while not stop.is_set():
+        holder = lease.take()
+        if holder is None:
+            return
+        if last is None:
+            last, _ = ctx.store.ingested_since(None)
+        if holder != shown:
+            on_state("following", f"{holder} syncs {lease.mailbox}")
+            shown = holder
+        last, rows = ctx.store.ingested_since(last)
+        if rows:
+            on_batch(_summary_of(rows))
+        stop.wait(every)
+
+
+def _summary_of(rows: Sequence[tuple[str, int | None, str | None]]) -> SyncSummary:
+    out = SyncSummary()
+    for kind, case_pk, urgency in rows:
+        if kind == "new" and case_pk is not None:
+            out.ingested += 1
+            out.new_case_pks.append(case_pk)
+            if urgency == Urgency.URGENT.value:
+                out.urgent_case_pks.append(case_pk)
+        elif kind == "updated" and case_pk is not None:
+            out.updated += 1
+            out.updated_case_pks.append(case_pk)
+        elif kind == "unverified":
+            out.unverified += 1
+        elif kind == "duplicate":
+            out.duplicates += 1
+        elif kind == "not_case":
+            out.not_cases += 1
+        else:
+            out.quarantined += 1
+    return out

@@ -238,6 +238,23 @@ class Store:
         with self.read() as s:
             return s.exec(select(CaseRow.body_text).where(CaseRow.id == case_pk)).first() or ""
 
+    def ingested_since(self, raw_pk: int | None) -> tuple[int, list[tuple[str, int | None, str | None]]]:
+        """What another syncer stored after raw message `raw_pk` (None: nothing, just where
+        the store stands now): the newest id and (kind, case pk, case urgency) per message,
+        for a process that follows the syncer."""
+        with self.read() as s:
+            if raw_pk is None:
+                return s.exec(select(func.max(RawMessageRow.id))).first() or 0, []
+            q = (
+                select(RawMessageRow.id, RawMessageRow.kind, RawMessageRow.case_pk, CaseRow.urgency)
+                .outerjoin(CaseRow, col(CaseRow.id) == col(RawMessageRow.case_pk))
+                .where(col(RawMessageRow.id) > raw_pk)
+                .order_by(col(RawMessageRow.id))
+            )
+            rows = list(s.execute(q))
+        last = rows[-1][0] if rows else raw_pk
+        return last, [(kind, case_pk, urgency) for _, kind, case_pk, urgency in rows]
+
     def raw_messages(self, *, case_pk: int | None = None, kinds: Sequence[str] = ()) -> list[RawMessageInfo]:
         cols = [c for c in RawMessageRow.__table__.columns if c.name != "raw"]  # type: ignore[attr-defined]
         q = select(*cols)

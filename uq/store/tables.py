@@ -207,6 +207,16 @@ class SyncCursorRow(SQLModel, table=True):
     updated_at: datetime = _dt(nullable=False)
 
 
+class SyncLeaseRow(SQLModel, table=True):
+    """Who syncs a mailbox: one syncer per mailbox, the others follow (uq.services.sync).
+    A holder renews it while it works; an expired lease is free to take."""
+
+    __tablename__ = "sync_lease"
+    mailbox: str = Field(primary_key=True)
+    holder: str = ""
+    expires_at: datetime = _dt(nullable=False)
+
+
 class AuditRow(SQLModel, table=True):
     """Append-only, hash-chained: `uq audit verify` detects edits and deletions."""
 

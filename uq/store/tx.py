@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, insert, or_, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from uq.domain import (
@@ -50,6 +51,7 @@ from uq.store.tables import (
     OutboxRow,
     RawMessageRow,
     SyncCursorRow,
+    SyncLeaseRow,
 )
 
 # ---------------------------------------------------------------- unit of work
@@ -100,6 +102,54 @@ class Tx(BatchTx):
             row.last_uid = last_uid
             row.updated_at = now
             self.s.add(row)
+
+    # -- one syncer per mailbox
+    def take_sync_lease(self, mailbox: str, holder: str, now: datetime, until: datetime) -> str | None:
+        """Compare-and-set: the lease is ours (new, renewed, or taken over once expired) and
+        None comes back; else the current holder's name. The UPDATE comes first, so it
+        also takes the write lock that serialises two syncers' batches."""
+        res = self.s.execute(
+            update(SyncLeaseRow)
+            .where(
+                col(SyncLeaseRow.mailbox) == mailbox,
+                or_(
+                    col(SyncLeaseRow.holder).in_([holder, ""]),
+                    col(SyncLeaseRow.expires_at) < now,
+                ),
+            )
+            .values(holder=holder, expires_at=until)
+        )
+        if res.rowcount:  # type: ignore[attr-defined]
+            return None
+        current = self.s.exec(select(SyncLeaseRow.holder).where(SyncLeaseRow.mailbox == mailbox)).first()
+        if current is not None:
+            return current
+        try:  # the first syncer ever: a savepoint, so losing the insert race keeps the transaction
+            with self.s.begin_nested():
+                self.s.execute(insert(SyncLeaseRow).values(mailbox=mailbox, holder=holder, expires_at=until))
+        except IntegrityError:
+            return self.s.exec(select(SyncLeaseRow.holder).where(SyncLeaseRow.mailbox == mailbox)).first() or "?"
+        return None
+
+    def hold_sync_lease(self, mailbox: str, holder: str, now: datetime, until: datetime) -> bool:
+        """Renew only a lease still ours (the fence before a batch is stored)."""
+        res = self.s.execute(
+            update(SyncLeaseRow)
+            .where(
+                col(SyncLeaseRow.mailbox) == mailbox,
+                col(SyncLeaseRow.holder) == holder,
+                col(SyncLeaseRow.expires_at) >= now,
+            )
+            .values(expires_at=until)
+        )
+        return bool(res.rowcount)  # type: ignore[attr-defined]
+
+    def release_sync_lease(self, mailbox: str, holder: str, now: datetime) -> None:
+        self.s.execute(
+            update(SyncLeaseRow)
+            .where(col(SyncLeaseRow.mailbox) == mailbox, col(SyncLeaseRow.holder) == holder)
+            .values(holder="", expires_at=now)
+        )
 
     # -- writes
     def add_case(

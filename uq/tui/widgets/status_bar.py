@@ -15,6 +15,7 @@ from textual.widgets import Static
 _SYNC_GLYPH = {
     "live": "●",
     "polling": "◐",
+    "following": "⇄",  # another uq process syncs this mailbox; its cases show here too
     "connecting": "…",
     "offline": "✖",
     "stopped": "■",
@@ -24,7 +25,7 @@ _SYNC_GLYPH = {
 
 @dataclass(frozen=True)
 class StatusInfo:
-    sync: str = "connecting"  # live / polling / connecting / offline / stopped / demo / loading
+    sync: str = "connecting"  # live / polling / following / connecting / offline / stopped / demo / loading
     sync_detail: str = ""
     last_sync: datetime | None = None
     outbox: dict[str, int] = field(default_factory=dict)
