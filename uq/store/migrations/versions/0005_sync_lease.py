@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_sync_lease"
-down_revision: str | None = "0003_outbox_send_once"
+revision = "0005_sync_lease"
+down_revision: str | None = "0004_claim_lease"
 branch_labels: str | None = None
 depends_on: str | None = None
 
