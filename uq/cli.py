@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 Handler = Callable[[argparse.Namespace, Config], int]
 _JSON_UNSAFE = re.compile("[\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
+REVIEW_LEVELS = ("initial", "reconsideration", "appeal_1", "appeal_2")  # uq.domain.ReviewLevel, known ones
 URGENCY_LABEL = {"urgent": "URG", "standard": "std", "unknown": "?"}  # as the TUI shows it
 
 
@@ -169,6 +170,25 @@ def cmd_decide(args: argparse.Namespace, cfg: Config) -> int:
     hold = (result.outbox.not_before - ctx.clock()).total_seconds()
     held = f", held {int(hold)}s (uq undo {case.case_id})" if result.outbox.state.value == "held" else ""
     print(safe_line(f"{case.case_id}: {outcome.value} saved; reply {result.outbox.message_id} queued{held}"))
+    return 0
+
+
+def cmd_set(args: argparse.Namespace, cfg: Config) -> int:
+    from uq.domain import ReviewLevel, Urgency
+    from uq.services import review
+
+    if not (args.urgency or args.review_level or args.end_pend):
+        raise UsageError("uq set needs --urgency, --review-level or --end-pend")
+    ctx = _context(cfg)
+    case = review.resolve_case(ctx, args.case_id)
+    changed = review.set_facts(
+        ctx,
+        case.id,
+        urgency=Urgency(args.urgency) if args.urgency else None,
+        review_level=ReviewLevel(args.review_level.replace("-", "_")) if args.review_level else None,
+        end_pend=args.end_pend,
+    )
+    print(f"{case.case_id}: {'; '.join(changed) or 'nothing to change'}")
     return 0
 
 
@@ -479,12 +499,19 @@ def build_parser() -> argparse.ArgumentParser:
         ("--decline", "decline"),
     ):
         g.add_argument(flag, dest="outcome", action="store_const", const=value)
-    sp.add_argument("--rationale", help="patient-specific reason (required to deny or partially approve)")
+    sp.add_argument(
+        "--rationale", help="patient-specific reason (required to deny or partially approve; pend: the items requested)"
+    )
     sp.add_argument("--guideline", help="criterion relied on, with source and edition (default: the case's)")
     sp.add_argument("--note", help="a note to the nurse")
     sp.add_argument("--approved", metavar="TEXT", help="partial: what is approved (e.g. '6 of 12 PT visits')")
     sp.add_argument("--reason", choices=["conflict_of_interest", "outside_specialty", "other"], help="decline: why")
     sp.add_argument("--force", action="store_true", help="confirm despite a treatment-advice warning")
+    sp = add("set", cmd_set, "correct a fact the packet lacked (urgency, review level) or end a pend")
+    sp.add_argument("case_id")
+    sp.add_argument("--urgency", choices=["urgent", "standard"])
+    sp.add_argument("--review-level", choices=[lv.replace("_", "-") for lv in REVIEW_LEVELS])
+    sp.add_argument("--end-pend", action="store_true", help="the requested information has arrived: end the toll now")
     sp = add("call", cmd_call, "log a peer-to-peer call attempt")
     sp.add_argument("case_id")
     sp.add_argument("--attempt", action="store_true", required=True)

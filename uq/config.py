@@ -12,7 +12,8 @@ import os
 import re
 import tomllib
 import types
-from dataclasses import MISSING, dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields, replace
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -23,6 +24,20 @@ from uq.paths import default_config_path, default_database_url
 Security = Literal["ssl", "starttls", "none"]
 Auth = Literal["password", "xoauth2"]
 AfterIngest = Literal["flag", "move", "none"]
+ReceiptDay = Literal["same_day", "next_business_day"]
+CUTOFF_REVIEWS = ("prospective", "concurrent", "retrospective", "urgent")
+DEFAULT_CUTOFF_APPLIES = ("prospective", "retrospective")  # 8 CCR 9792.9.1(a)(1)
+
+# Keys that no longer exist, with what replaced them: a one-line error, not a silent change.
+RETIRED_KEYS = {
+    "pause_on_call_needed": "replaced by 'toll_on_pend': a peer-to-peer call pauses no clock; "
+    "an information request (pend) tolls the regulatory clock of a non-urgent claim",
+}
+
+
+def _derived() -> Any:
+    """A field the loader fills (never a TOML key)."""
+    return field(default=frozenset(), metadata={"derived": True})
 
 DURATION_RE = re.compile(r"^\s*(\d+)\s*(h|d|bd|m)\s*$")
 CLOCK_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
@@ -91,6 +106,11 @@ class RegulatoryConfig:
     concurrent_urgent: str = "24h"
     concurrent_standard: str = "7d"
     retrospective: str = "30d"
+    # appeals and reconsiderations (ERISA 29 CFR 2560.503-1(i)(2): urgent 72 h, pre-service
+    # 30 days, post-service 60 days)
+    appeal_urgent: str = "72h"
+    appeal_standard: str = "30d"
+    appeal_retrospective: str = "60d"
 
 
 @dataclass(frozen=True)
@@ -106,13 +126,26 @@ class ClientPolicy:
     concurrent_urgent: str | None = None
     concurrent_standard: str | None = None
     retrospective: str | None = None
+    appeal_urgent: str | None = None
+    appeal_standard: str | None = None
+    appeal_retrospective: str | None = None
     cutoff: str | None = None
+    # review types the cut-off applies to ("urgent" = any urgent review); default
+    # DEFAULT_CUTOFF_APPLIES: California exempts expedited and concurrent review
+    cutoff_applies: list[str] | None = None
+    # day 0 of a business-day count when the request arrives on a weekend or holiday:
+    # "same_day" (the earlier deadline, the default) or "next_business_day"
+    receipt_day: ReceiptDay | None = None
     timezone: str | None = None
     holidays: str | None = None
-    pause_on_call_needed: bool = False
     # sender domains whose follow-ups may change this client's cases besides the case's own
     # sender address, and whose Reply-To is honoured (uq.intake)
     trusted_domains: list[str] = field(default_factory=list)
+    holidays_add: list[date] = field(default_factory=list)
+    holidays_remove: list[date] = field(default_factory=list)
+    holidays_file: str | None = None
+    holidays_file_dates: frozenset[date] = _derived()
+    toll_on_pend: bool = False
 
 
 @dataclass(frozen=True)
@@ -232,24 +265,40 @@ def load_config(path: Path | str | None = None, *, required: bool = False) -> Co
 
 def parse_config(data: dict[str, Any], where: str = "<config>") -> Config:
     cfg = _build(Config, {**data}, where, "")
-    cfg = _replace_path(cfg, where)
+    cfg = replace(cfg, path=where)
     _validate(cfg, where)
-    return cfg
+    return _with_holiday_files(cfg, where)
 
 
-def _replace_path(cfg: Config, where: str) -> Config:
-    from dataclasses import replace
+def _with_holiday_files(cfg: Config, where: str) -> Config:
+    """Read each policy's holidays_file once, at load: the queue's clocks do no IO."""
+    if not any(p.holidays_file for p in cfg.sla.client):
+        return cfg
+    from uq.holiday_files import HolidayFileError, read_holiday_file
 
-    return replace(cfg, path=where)
+    base = Path(where).parent if where and not where.startswith("<") else Path.cwd()
+    policies = []
+    for i, pol in enumerate(cfg.sla.client):
+        if pol.holidays_file:
+            path = Path(pol.holidays_file).expanduser()
+            try:
+                days = read_holiday_file(path if path.is_absolute() else base / path)
+            except HolidayFileError as exc:
+                raise ConfigError(f"{where}: 'sla.client[{i}].holidays_file': {exc}") from None
+            pol = replace(pol, holidays_file_dates=days)
+        policies.append(pol)
+    return replace(cfg, sla=replace(cfg.sla, client=policies))
 
 
 def _build(cls: type[Any], table: Any, where: str, prefix: str) -> Any:
     if not isinstance(table, dict):
         raise ConfigError(f"{where}: [{prefix.rstrip('.')}] must be a table")
     hints = get_type_hints(cls)
-    known = {f.name: f for f in fields(cls) if f.name != "path"}
+    known = {f.name: f for f in fields(cls) if f.name != "path" and not f.metadata.get("derived")}
     kwargs: dict[str, Any] = {}
     for key, value in table.items():
+        if key in RETIRED_KEYS and key not in known:
+            raise ConfigError(f"{where}: '{prefix}{key}' is {RETIRED_KEYS[key]}")
         if key not in known:
             suggestion = _closest(key, list(known))
             hint = f" (did you mean '{suggestion}'?)" if suggestion else ""
@@ -298,11 +347,25 @@ def _coerce(tp: Any, value: Any, where: str, key: str) -> Any:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ConfigError(f"{where}: '{key}' must be a number")
         return float(value)
+    if tp is date:
+        return _date(value, where, key)
     if tp is str:
         if not isinstance(value, str):
             raise ConfigError(f"{where}: '{key}' must be a string")
         return value
     raise ConfigError(f"{where}: '{key}' has an unsupported type")  # pragma: no cover
+
+
+def _date(value: Any, where: str, key: str) -> date:
+    """A TOML date (2026-06-19) or the same as a string."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise ConfigError(f"{where}: '{key}' must be a date like 2026-06-19, not {value!r}")
 
 
 def _closest(key: str, options: list[str]) -> str | None:
@@ -367,12 +430,17 @@ def _validate(cfg: Config, where: str) -> None:
     for i, pol in enumerate(cfg.sla.client):
         if not pol.match.strip():
             raise ConfigError(f"{where}: 'sla.client[{i}].match' must not be empty")
-        for name in ("urgent", "standard", "concurrent_urgent", "concurrent_standard", "retrospective"):
+        for name in (f.name for f in fields(RegulatoryConfig)):
             value = getattr(pol, name)
             if value is not None:
                 durations.append((f"sla.client[{i}].{name}", value))
         if pol.cutoff is not None and not CLOCK_RE.match(pol.cutoff):
             raise ConfigError(f"{where}: 'sla.client[{i}].cutoff' must be HH:MM, not {pol.cutoff!r}")
+        for j, kind in enumerate(pol.cutoff_applies or ()):
+            if kind not in CUTOFF_REVIEWS:
+                allowed = ", ".join(f'"{c}"' for c in CUTOFF_REVIEWS)
+                key = f"sla.client[{i}].cutoff_applies[{j}]"
+                raise ConfigError(f"{where}: '{key}' must be one of {allowed}, not {kind!r}")
         if pol.timezone is not None:
             _check_tz(pol.timezone, where, f"sla.client[{i}].timezone")
         if pol.holidays is not None:

@@ -40,7 +40,7 @@ class Outcome(StrEnum):
     DENY = "deny"
     PARTIAL = "partial"
     CALL_NEEDED = "call_needed"
-    PEND = "pend"  # information requested from the provider
+    PEND = "pend"  # information requested: ERISA-style policies toll the regulatory clock
     DECLINE = "decline"
 
     @property
@@ -59,13 +59,30 @@ class DeclineReason(StrEnum):
 class CaseStatus(StrEnum):
     OPEN = "open"
     CALL_NEEDED = "call_needed"
-    PENDED = "pended"  # information requested: stays in the queue
+    PENDED = "pended"  # information requested, waiting for it
     DECIDED = "decided"
 
     @property
     def is_open(self) -> bool:
-        """Call-needed cases stay in the queue: their clock keeps running."""
+        """Call-needed and pended cases stay in the queue: their clocks keep counting (a
+        pend tolls only the regulatory clock, and only where the policy says so)."""
         return self is not CaseStatus.DECIDED
+
+
+class ReviewLevel(StrEnum):
+    """Which review this is. Appeals and reconsiderations run on their own clocks, and
+    the reviewer who made an adverse decision may not decide its appeal. UNKNOWN (the
+    packet did not say) counts as INITIAL."""
+
+    INITIAL = "initial"
+    RECONSIDERATION = "reconsideration"
+    APPEAL_1 = "appeal_1"
+    APPEAL_2 = "appeal_2"
+    UNKNOWN = "unknown"
+
+    @property
+    def is_appeal(self) -> bool:
+        return self in (ReviewLevel.RECONSIDERATION, ReviewLevel.APPEAL_1, ReviewLevel.APPEAL_2)
 
 
 class SlaState(StrEnum):
@@ -141,6 +158,7 @@ class CaseFields:
     case_id: str | None = None
     review_type: ReviewType = ReviewType.UNKNOWN
     urgency: Urgency = Urgency.UNKNOWN
+    review_level: ReviewLevel = ReviewLevel.UNKNOWN
     received_at: datetime | None = None
     due_at: datetime | None = None
     client: str | None = None
@@ -206,8 +224,13 @@ class Case:
     last_updated_at: datetime | None = None
     regulatory_extended_to: datetime | None = None
     extension_reason: str | None = None
-    paused_seconds: int = 0
-    paused_since: datetime | None = None
+    # The last information request (pend): when it went out, what it asked for, and when
+    # the answer arrived (a follow-up, or the reviewer said so). Earlier requests' waits
+    # are summed in earlier_pend_seconds. Whether a wait tolls a clock is policy: uq.queue.
+    pended_at: datetime | None = None
+    pend_items: str | None = None
+    info_received_at: datetime | None = None
+    earlier_pend_seconds: int = 0
     first_opened_at: datetime | None = None
     claimed_by: str | None = None
     claim_until: datetime | None = None
@@ -236,6 +259,14 @@ class Deadlines:
     seconds_left: int
     state: SlaState
     window_start: datetime | None = None  # start of the binding clock's window (for warning_fraction)
+    # While a pend tolls the regulatory clock it does not count down and cannot bind:
+    # regulatory_due_at is then the deadline as it stood when the toll began, and
+    # regulatory_seconds_left the time that was left then (frozen).
+    regulatory_paused: bool = False
+    regulatory_seconds_left: int = 0
+    regulatory_rule: str = ""  # how the regulatory deadline was reached, in words
+    # further deadlines a rule adds (ERISA urgent information sequence), in time order
+    milestones: tuple[tuple[str, datetime], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

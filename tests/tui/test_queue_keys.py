@@ -300,7 +300,9 @@ def test_unknown_view_and_theme_are_config_errors() -> None:
         UqApp(Config(ui=UiConfig(theme="nope")), opener=lambda: None)  # type: ignore[arg-type,return-value]
 
 
-def test_a_paused_clock_shows_paused_and_is_never_breached() -> None:
+def test_a_pended_row_still_counts_down_and_breaches() -> None:
+    """The reviewer's turnaround never pauses: a pend (information requested) shows as P
+    and its row keeps its countdown (only the regulatory clock may be tolled)."""
     from datetime import UTC, datetime, timedelta
 
     from uq.domain import SlaState
@@ -308,13 +310,13 @@ def test_a_paused_clock_shows_paused_and_is_never_breached() -> None:
     from uq.tui.rows import from_queue_row
 
     now = datetime(2026, 11, 29, 13, 30, tzinfo=UTC)
-    base = QueueRow(
+    pended = QueueRow(
         1,
         "P-1",
-        "call_needed",
+        "pended",
         now - timedelta(hours=1),
         now - timedelta(hours=3),
-        "regulatory",
+        "reviewer",
         "standard",
         "prospective",
         "Plan",
@@ -326,11 +328,6 @@ def test_a_paused_clock_shows_paused_and_is_never_breached() -> None:
         now,
         "n@x",
     )
-    running = from_queue_row(base, warning_fraction=0.25, warning_minutes=30)
-    paused = from_queue_row(
-        QueueRow(*[getattr(base, f) for f in base.__slots__][:16], paused=True),
-        warning_fraction=0.25,
-        warning_minutes=30,
-    )
-    assert running.state(now, 0.25, 30)[1] is SlaState.BREACHED
-    assert paused.state(now, 0.25, 30)[1] is SlaState.OK
+    row = from_queue_row(pended, warning_fraction=0.25, warning_minutes=30)
+    assert row.state(now, 0.25, 30) == (-3600, SlaState.BREACHED)
+    assert row.flags == "  P"

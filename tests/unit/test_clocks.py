@@ -1,5 +1,6 @@
 """Clock vectors from DOMAIN.md: every regime, both urgencies, business days, cut-offs,
-DST, explicit due times, extensions, pauses and per-client policies.
+DST, explicit due times, extensions, tolls and per-client policies (the rules' own vectors,
+with citations, are in test_clock_rules.py).
 
 Every vector states the expected due_at as a literal aware datetime and the binding clock.
 Regulatory vectors have the nurse email arrive late (shortly before the regulatory
@@ -17,6 +18,8 @@ import pytest
 from uq.config import ClientPolicy, RegulatoryConfig, SlaConfig
 from uq.domain import Case, CaseFields, CaseStatus, Clock, ReviewType, SlaState, Urgency
 from uq.queue.business import (
+    NO_HOLIDAYS,
+    HolidayCalendar,
     add_business_days,
     business_day_zero,
     holiday_dates,
@@ -36,7 +39,7 @@ REGIMES = SlaConfig(client=[
     ClientPolicy(match="wc-ca", urgent="72h", standard="5bd", cutoff="17:30",
                  timezone="America/Los_Angeles", holidays="US-CA"),
     ClientPolicy(match="ncqa", standard="15d"),
-    ClientPolicy(match="erisa", standard="15d", pause_on_call_needed=True),
+    ClientPolicy(match="erisa", standard="15d", toll_on_pend=True),
 ])
 MEDICARE = "Medicare Advantage"
 NCQA = "Commercial NCQA"
@@ -47,16 +50,16 @@ WC_CA = "WC-CA Workers' Comp"
 def make_case(*, arrived: datetime, received: datetime | None = None, urgency: Urgency = S,
               review: ReviewType = PRO, client: str | None = None,
               sender: str = "nurse@um-vendor.example", explicit: datetime | None = None,
-              extended_to: datetime | None = None, paused_seconds: int = 0,
-              paused_since: datetime | None = None, pk: int = 1,
+              extended_to: datetime | None = None, earlier_pend_seconds: int = 0,
+              pended_at: datetime | None = None, info_at: datetime | None = None, pk: int = 1,
               status: CaseStatus = CaseStatus.OPEN) -> Case:
     return Case(
         id=pk, case_id=f"UM-{pk:05d}", sender=sender, subject=f"Case UM-{pk:05d}",
         status=status, arrived_at=arrived,
         fields=CaseFields(case_id=f"UM-{pk:05d}", review_type=review, urgency=urgency,
                           received_at=received, due_at=explicit, client=client),
-        regulatory_extended_to=extended_to, paused_seconds=paused_seconds,
-        paused_since=paused_since,
+        regulatory_extended_to=extended_to, earlier_pend_seconds=earlier_pend_seconds,
+        pended_at=pended_at, info_received_at=info_at,
     )
 
 
@@ -73,8 +76,8 @@ class Vector:
     sender: str = "nurse@um-vendor.example"
     explicit: datetime | None = None
     extended_to: datetime | None = None
-    paused_seconds: int = 0
-    paused_since: datetime | None = None
+    earlier_pend_seconds: int = 0
+    pended_at: datetime | None = None
     now: datetime | None = None  # default: the arrival
     sla: SlaConfig = field(default_factory=lambda: REGIMES)
     regulatory: datetime | None = None  # also assert regulatory_due_at when given
@@ -116,9 +119,9 @@ VECTORS = [
     Vector(id="wc-ca-5bd-across-weekend", client=WC_CA,  # Thu -> Fri, Mon..Thu
            received=d(2026, 3, 5, 10, tz=PT), arrived=d(2026, 3, 12, 23, tz=PT),
            due=d(2026, 3, 12, 23, 59, 59, tz=PT), binding=REG),
-    Vector(id="wc-ca-5bd-received-saturday", client=WC_CA,  # day 0 rolls to Monday
-           received=d(2026, 3, 7, 11, tz=PT), arrived=d(2026, 3, 16, 23, tz=PT),
-           due=d(2026, 3, 16, 23, 59, 59, tz=PT), binding=REG),
+    Vector(id="wc-ca-5bd-received-saturday", client=WC_CA,  # same_day: Mon is day one
+           received=d(2026, 3, 7, 11, tz=PT), arrived=d(2026, 3, 13, 23, tz=PT),
+           due=d(2026, 3, 13, 23, 59, 59, tz=PT), binding=REG),
     Vector(id="wc-ca-5bd-across-thanksgiving", client=WC_CA,  # 11-26 and 11-27 are CA holidays
            received=d(2026, 11, 23, 10, tz=PT), arrived=d(2026, 12, 2, 23, tz=PT),
            due=d(2026, 12, 2, 23, 59, 59, tz=PT), binding=REG),
@@ -164,9 +167,9 @@ VECTORS = [
     Vector(id="unknown-review-type-is-prospective", review=UNK, urgency=U,
            received=d(2026, 4, 6, 9), arrived=d(2026, 4, 9, 8),
            due=d(2026, 4, 9, 9), binding=REG),
-    Vector(id="unknown-urgency-is-standard", urgency=X,
-           received=d(2026, 4, 6, 9), arrived=d(2026, 4, 13, 8, 30),
-           due=d(2026, 4, 13, 9), binding=REG),
+    Vector(id="unknown-urgency-runs-the-urgent-clock", urgency=X,
+           received=d(2026, 4, 6, 9), arrived=d(2026, 4, 9, 8),
+           due=d(2026, 4, 9, 9), binding=REG),
     Vector(id="missing-received-at-falls-back-to-arrival", review=CON, urgency=U,
            received=None, arrived=d(2026, 4, 14, 15), sla=SlaConfig(reviewer_minutes=2880),
            due=d(2026, 4, 15, 15), binding=REG),
@@ -180,10 +183,10 @@ VECTORS = [
            sla=SlaConfig(urgent_reviewer_minutes=60, standard_reviewer_minutes=180),
            received=d(2026, 4, 1, 8), arrived=d(2026, 4, 1, 9),
            due=d(2026, 4, 1, 12), binding=REV),
-    Vector(id="reviewer-unknown-urgency-uses-standard", urgency=X,
+    Vector(id="reviewer-unknown-urgency-uses-urgent", urgency=X,
            sla=SlaConfig(urgent_reviewer_minutes=60, standard_reviewer_minutes=180),
            received=d(2026, 4, 1, 8), arrived=d(2026, 4, 1, 9),
-           due=d(2026, 4, 1, 12), binding=REV),
+           due=d(2026, 4, 1, 10), binding=REV),
     Vector(id="reviewer-per-client", client="ACME Health",
            sla=SlaConfig(client=[ClientPolicy(match="acme", reviewer_minutes=90)]),
            received=d(2026, 4, 1, 8), arrived=d(2026, 4, 1, 9),
@@ -227,18 +230,18 @@ VECTORS = [
            received=d(2026, 4, 6, 9), arrived=d(2026, 4, 9, 8),
            extended_to=d(2026, 4, 23, 9),
            due=d(2026, 4, 9, 10), binding=REV, regulatory=d(2026, 4, 23, 9)),
-    # --- pauses: only with pause_on_call_needed; paused_seconds + (now - paused_since)
-    Vector(id="paused-with-pause-on-call-needed", client=ERISA,
+    # --- tolls: only with toll_on_pend, only the regulatory clock, never an urgent claim
+    Vector(id="toll-never-moves-the-reviewer-clock", client=ERISA,
            received=d(2026, 4, 1, 9), arrived=d(2026, 4, 1, 9),
-           paused_seconds=1800, paused_since=d(2026, 4, 1, 9, 40), now=d(2026, 4, 1, 10),
-           due=d(2026, 4, 1, 11, 50), binding=REV),
-    Vector(id="paused-ignored-without-pause-on-call-needed", client=MEDICARE,
-           received=d(2026, 4, 1, 9), arrived=d(2026, 4, 1, 9),
-           paused_seconds=1800, paused_since=d(2026, 4, 1, 9, 40), now=d(2026, 4, 1, 10),
-           due=d(2026, 4, 1, 11), binding=REV),
-    Vector(id="paused-shifts-regulatory-too", client=ERISA, urgency=U,
-           received=d(2026, 6, 1, 10), arrived=d(2026, 6, 4, 9, 30), paused_seconds=7200,
-           due=d(2026, 6, 4, 12), binding=REG, regulatory=d(2026, 6, 4, 12)),
+           earlier_pend_seconds=1800, pended_at=d(2026, 4, 1, 9, 40), now=d(2026, 4, 1, 10),
+           due=d(2026, 4, 1, 11), binding=REV, regulatory=d(2026, 4, 16, 9, 30)),
+    Vector(id="no-toll-without-toll-on-pend", client=MEDICARE,
+           received=d(2026, 4, 1, 9), arrived=d(2026, 4, 8, 8),
+           earlier_pend_seconds=1800, pended_at=d(2026, 4, 2, 9), now=d(2026, 4, 8, 8),
+           due=d(2026, 4, 8, 9), binding=REG, regulatory=d(2026, 4, 8, 9)),
+    Vector(id="earlier-toll-shifts-standard-regulatory", client=ERISA, urgency=S,
+           received=d(2026, 6, 1, 10), arrived=d(2026, 6, 16, 11, 30), earlier_pend_seconds=7200,
+           due=d(2026, 6, 16, 12), binding=REG, regulatory=d(2026, 6, 16, 12)),
 ]
 
 
@@ -246,8 +249,8 @@ VECTORS = [
 def test_clock_vector(v: Vector) -> None:
     case = make_case(arrived=v.arrived, received=v.received, urgency=v.urgency,
                      review=v.review, client=v.client, sender=v.sender, explicit=v.explicit,
-                     extended_to=v.extended_to, paused_seconds=v.paused_seconds,
-                     paused_since=v.paused_since)
+                     extended_to=v.extended_to, earlier_pend_seconds=v.earlier_pend_seconds,
+                     pended_at=v.pended_at)
     now = FixedClock(v.now or v.arrived)()
     got = compute_deadlines(case, v.sla, now, reviewer_tz=ET)
     assert got.due_at == v.due, f"due {got.due_at.isoformat()} != {v.due.isoformat()}"
@@ -296,33 +299,37 @@ def test_regulatory_zone_falls_back_to_the_reviewer_zone() -> None:
 
 def test_business_days_without_holiday_calendar_skip_weekends_only() -> None:
     # 2026-11-26 (Thanksgiving) counts when the policy names no holidays.
-    due = add_business_days(d(2026, 11, 25, 10), 1, ET, region=None, cutoff=None)
+    due = add_business_days(d(2026, 11, 25, 10), 1, ET, cal=NO_HOLIDAYS, cutoff=None)
     assert due == d(2026, 11, 26, 23, 59, 59)
-    due = add_business_days(d(2026, 11, 25, 10), 1, ET, region="US", cutoff=None)
+    due = add_business_days(d(2026, 11, 25, 10), 1, ET, cal=HolidayCalendar("US"), cutoff=None)
     assert due == d(2026, 11, 27, 23, 59, 59)  # US (federal) has no day-after-Thanksgiving
 
 
 def test_cutoff_is_inclusive_to_the_minute() -> None:
     cutoff = time(17, 30)
-    on_time = business_day_zero(d(2026, 11, 16, 17, 30, tz=PT), PT, "US-CA", cutoff)
-    late = business_day_zero(d(2026, 11, 16, 17, 30, 1, tz=PT), PT, "US-CA", cutoff)
+    ca = HolidayCalendar("US-CA")
+    on_time = business_day_zero(d(2026, 11, 16, 17, 30, tz=PT), PT, ca, cutoff).day
+    late = business_day_zero(d(2026, 11, 16, 17, 30, 1, tz=PT), PT, ca, cutoff).day
     assert (on_time, late) == (date(2026, 11, 16), date(2026, 11, 17))
 
 
-def test_receipt_on_a_holiday_rolls_to_next_business_day() -> None:
-    assert business_day_zero(d(2026, 11, 26, 9, tz=PT), PT, "US-CA", None) == date(2026, 11, 30)
+def test_receipt_on_a_holiday_is_day_zero_or_rolls_by_the_receipt_day_rule() -> None:
+    ca = HolidayCalendar("US-CA")
+    assert business_day_zero(d(2026, 11, 26, 9, tz=PT), PT, ca, None).day == date(2026, 11, 26)
+    rolled = business_day_zero(d(2026, 11, 26, 9, tz=PT), PT, ca, None, "next_business_day")
+    assert rolled.day == date(2026, 11, 30)
 
 
 def test_observed_holidays_count() -> None:
     # Christmas 2027 is a Saturday: observed Friday 2027-12-24.
-    assert not is_business_day(date(2027, 12, 24), "US")
+    assert not is_business_day(date(2027, 12, 24), HolidayCalendar("US"))
     assert date(2027, 12, 31) in holiday_dates("US", 2027)  # New Year 2028 observed
 
 
 def test_holiday_calendars_are_cached_per_region_and_year() -> None:
     holiday_dates.cache_clear()
     for _ in range(3):
-        add_business_days(d(2026, 12, 21, 10, tz=PT), 5, PT, region="US-CA", cutoff=None)
+        add_business_days(d(2026, 12, 21, 10, tz=PT), 5, PT, cal=HolidayCalendar("US-CA"), cutoff=None)
     info = holiday_dates.cache_info()
     assert info.misses == 1
     assert info.hits > 0
@@ -350,16 +357,18 @@ def test_missing_received_at_window_starts_at_arrival() -> None:
     assert got.window_start == d(2026, 4, 14, 15)
 
 
-def test_ongoing_pause_holds_seconds_left_still() -> None:
-    sla = SlaConfig(client=[ClientPolicy(match="erisa", pause_on_call_needed=True)])
+def test_an_open_toll_freezes_the_regulatory_clock_only() -> None:
+    sla = SlaConfig(client=[ClientPolicy(match="erisa", toll_on_pend=True)])
     case = make_case(client=ERISA, received=d(2026, 4, 1, 9), arrived=d(2026, 4, 1, 9),
-                     paused_since=d(2026, 4, 1, 10))
+                     pended_at=d(2026, 4, 1, 10))
     clock = FixedClock(d(2026, 4, 1, 10))
     first = compute_deadlines(case, sla, clock(), reviewer_tz=ET)
-    clock.advance(minutes=45)
+    clock.advance(hours=5)
     later = compute_deadlines(case, sla, clock(), reviewer_tz=ET)
-    assert later.seconds_left == first.seconds_left == 3600
-    assert later.due_at == d(2026, 4, 1, 11, 45)
+    assert later.regulatory_paused and first.regulatory_paused
+    assert later.regulatory_seconds_left == first.regulatory_seconds_left == 7 * 86400 - 3600
+    assert (first.seconds_left, later.seconds_left) == (3600, -14400)  # the reviewer's runs on
+    assert later.state is SlaState.BREACHED and later.binding is Clock.REVIEWER
 
 
 def test_deadlines_carry_state_and_seconds_left() -> None:

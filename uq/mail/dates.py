@@ -1,14 +1,17 @@
 """Dates as nurses type them, into aware datetimes.
 
 A US zone abbreviation names the IANA zone at that date ("EST" in July still means New
-York time, as senders mean it), so the regulatory clock starts at the right instant.
-A date without a zone is in the reviewer's zone.
+York time, as senders mean it), so the regulatory clock starts at the right instant. When
+the zone a naive time would be read in (the client policy's, else the reviewer's) uses
+that abbreviation itself, it is that zone: "MST" from an Arizona client is Phoenix time,
+with no DST. A date without a zone is in that default zone.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, timezone, tzinfo
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 _ZONES: dict[str, str] = {
@@ -20,8 +23,20 @@ _ZONES: dict[str, str] = {
     "mountain": "America/Denver",
     "pt": "America/Los_Angeles", "pst": "America/Los_Angeles", "pdt": "America/Los_Angeles",
     "pacific": "America/Los_Angeles",
+    "az": "America/Phoenix", "arizona": "America/Phoenix",
+    "akt": "America/Anchorage", "akst": "America/Anchorage", "akdt": "America/Anchorage",
+    "alaska": "America/Anchorage",
+    "hst": "Pacific/Honolulu", "hast": "Pacific/Honolulu", "hawaii": "Pacific/Honolulu",
+    "hdt": "America/Adak", "hadt": "America/Adak",
+    "ast": "America/Puerto_Rico", "atlantic": "America/Puerto_Rico",
+    "chst": "Pacific/Guam", "sst": "Pacific/Pago_Pago",
     "utc": "UTC", "gmt": "UTC", "z": "UTC",
 }
+# The abbreviations a generic name stands for, to match against the default zone's.
+_FAMILY = {"et": ("EST", "EDT"), "eastern": ("EST", "EDT"), "ct": ("CST", "CDT"),
+           "central": ("CST", "CDT"), "mt": ("MST", "MDT"), "mountain": ("MST", "MDT"),
+           "pt": ("PST", "PDT"), "pacific": ("PST", "PDT"), "akt": ("AKST", "AKDT"),
+           "alaska": ("AKST", "AKDT"), "hawaii": ("HST",), "atlantic": ("AST",)}
 
 _MONTHS = {m: i + 1 for i, m in enumerate(
     ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"))}
@@ -44,11 +59,20 @@ _PATTERNS = [
 _OFFSET_RE = re.compile(r"^(?:utc|gmt)?([+-])(\d{1,2}):?(\d{2})?$", re.I)
 
 
+@lru_cache(maxsize=64)
+def _abbreviations(zone: tzinfo) -> frozenset[str]:
+    """What a zone calls itself over a year (winter and summer)."""
+    return frozenset(filter(None, (datetime(2026, m, 15, 12, tzinfo=zone).tzname() for m in (1, 7))))
+
+
 def _zone(name: str | None, default: tzinfo) -> tzinfo | None:
     if not name:
         return default
     key = name.lower()
     if key in _ZONES:
+        if key not in ("utc", "gmt", "z") and not _abbreviations(default).isdisjoint(
+                _FAMILY.get(key, (name.upper(),))):
+            return default
         return ZoneInfo(_ZONES[key])
     m = _OFFSET_RE.match(name)
     if m is None:

@@ -18,6 +18,7 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
                 "Auth #", "Authorization Number"),
     "review_type": ("Review Type", "Type of Review", "Review"),
     "urgency": ("Urgency", "Priority", "Timeframe", "Expedited"),
+    "review_level": ("Review Level", "Level of Review", "Appeal Level"),
     "received_at": ("Received", "Date Received", "Request Received", "Received Date"),
     "due_at": ("Due", "Due By", "Decision Due", "Response Due", "Return By", "TAT Due"),
     "client": ("Client", "Health Plan", "Plan", "Payer", "Line of Business", "LOB"),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import fields as dataclass_fields
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -24,6 +24,7 @@ from uq.domain import (
     MessageKind,
     NurseRecommendation,
     ParsedEmail,
+    ReviewLevel,
     ReviewType,
     Urgency,
 )
@@ -74,17 +75,24 @@ AHEAD = timedelta(days=730)
 _LATEST_WITHOUT_NOW = datetime(2100, 1, 1, tzinfo=UTC)
 _QUOTE_CHARS = 60
 
+# (sender, client field) -> the zone a time written without one is read in
+ZoneFor = Callable[[str, str | None], ZoneInfo]
+
 
 def parse_email(raw: bytes, *, tz: ZoneInfo, parse: ParseConfig | None = None,
-                extract_pdf_text: bool = True, now: datetime | None = None) -> ParsedEmail:
+                extract_pdf_text: bool = True, now: datetime | None = None,
+                zone_for: ZoneFor | None = None) -> ParsedEmail:
     """Never raises: anything unexpected is QUARANTINE with a short reason.
+
+    A time written without a zone is read in `zone_for(sender, client)` when given (the
+    client policy's zone), else in `tz`.
 
     extract_pdf_text=False leaves Attachment.text None (fill it later with
     `pdf_text.pdf_texts`) unless the body lacks one of CORE_FIELDS: then the PDFs are read
     now, since their fields may be the case's only ones. `now` bounds the dates a message
     may carry (without it, the Date header does).
     """
-    return _guarded(raw, tz, parse, extract_pdf_text, now, fast=True)
+    return _guarded(raw, tz, parse, extract_pdf_text, now, fast=True, zone_for=zone_for)
 
 
 def parse_email_stdlib(raw: bytes, *, tz: ZoneInfo, parse: ParseConfig | None = None,
@@ -95,10 +103,10 @@ def parse_email_stdlib(raw: bytes, *, tz: ZoneInfo, parse: ParseConfig | None = 
 
 
 def _guarded(raw: bytes, tz: ZoneInfo, parse: ParseConfig | None, extract_pdf_text: bool,
-             now: datetime | None, *, fast: bool) -> ParsedEmail:
+             now: datetime | None, *, fast: bool, zone_for: ZoneFor | None = None) -> ParsedEmail:
     stage = ["decode"]
     try:
-        return _parse(bytes(raw), tz, parse or ParseConfig(), extract_pdf_text, now, fast, stage)
+        return _parse(bytes(raw), tz, parse or ParseConfig(), extract_pdf_text, now, fast, stage, zone_for)
     except Exception as exc:
         # the exception's text may quote the email: only its type and the step are kept
         reason = f"{stage[-1]} failed: {type(exc).__name__}"
@@ -125,7 +133,7 @@ def _raw_hash(raw: object) -> str:
 
 
 def _parse(raw: bytes, tz: ZoneInfo, cfg: ParseConfig, with_pdf: bool, now: datetime | None,
-           fast: bool, stage: list[str]) -> ParsedEmail:
+           fast: bool, stage: list[str], zone_for: ZoneFor | None = None) -> ParsedEmail:
     try:
         msg = load(raw, fast=fast)
     except Unparseable as exc:
@@ -159,6 +167,8 @@ def _parse(raw: bytes, tz: ZoneInfo, cfg: ParseConfig, with_pdf: bool, now: date
 
     threaded = bool(head.in_reply_to or head.references or _PREFIX_RE.match(head.subject))
     latest = _latest(now, head.date)
+    if zone_for is not None:
+        tz = zone_for(head.sender, found["client"].value() if "client" in found else None)
     fields, problems = _fields(found, head.subject, tz, latest, threaded=threaded)
     result = replace(head, fields=fields, problems=problems, body_text=body.strip("\n"),
                      attachments=attachments, content_hash=_content_hash(body, attachments))
@@ -305,6 +315,15 @@ def _fields(found: dict[str, Found], subject: str, tz: ZoneInfo, latest: datetim
         without_id = plain.replace(case_id, " ") if case_id else plain
         urgency = values.urgency(without_id)
 
+    review_level = ReviewLevel.UNKNOWN
+    if "review_level" in text:
+        review_level = values.review_level(text["review_level"],
+                                           appeal_label=found["review_level"].alias == "appeal level")
+        if review_level is ReviewLevel.UNKNOWN:
+            problems.append(f"review_level: unrecognised {text['review_level']!r}")
+    elif "review_type" in text:
+        review_level = values.review_level(text["review_type"])
+
     received_at = _date(text, "received_at", tz, latest, problems, end_of_day=False)
     due_at = _date(text, "due_at", tz, latest, problems, end_of_day=True)
 
@@ -321,7 +340,8 @@ def _fields(found: dict[str, Found], subject: str, tz: ZoneInfo, latest: datetim
     # every field is the labelled text as found, except the ones read into a type above
     kwargs: dict[str, Any] = {f.name: text.get(f.name) for f in dataclass_fields(CaseFields)}
     kwargs.update(
-        case_id=case_id, review_type=review_type, urgency=urgency, received_at=received_at, due_at=due_at,
+        case_id=case_id, review_type=review_type, urgency=urgency, review_level=review_level,
+        received_at=received_at, due_at=due_at,
         provider_npi=npi, nurse_recommendation=recommendation, nurse_recommendation_text=rec_text,
     )
     fields = CaseFields(**kwargs)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from uq.domain import NurseRecommendation, ReviewType, Urgency
+from uq.domain import NurseRecommendation, ReviewLevel, ReviewType, Urgency
 
 _REVIEW_TYPES: tuple[tuple[re.Pattern[str], ReviewType], ...] = (
     (re.compile(r"\bretro(?:spective)?\b|\bpost[- ]?service\b", re.I), ReviewType.RETROSPECTIVE),
@@ -18,7 +18,15 @@ _REVIEW_TYPES: tuple[tuple[re.Pattern[str], ReviewType], ...] = (
 )
 
 _STANDARD_RE = re.compile(r"\bstandard\b|\broutine\b|\bnon[- ]?urgent\b|\bnot urgent\b", re.I)
-_URGENT_RE = re.compile(r"\bexpedited\b|\burgent\b|\bstat\b|\brush\b", re.I)
+# An urgent word that is not negated ("non-urgent", "not urgent", "not expedited").
+_URGENT_RE = re.compile(r"(?<!non-)(?<!non )(?<!not )\b(?:expedited|urgent|stat|rush)\b", re.I)
+_LEVELS: tuple[tuple[re.Pattern[str], ReviewLevel], ...] = (
+    (re.compile(r"\b(?:second|2nd|level[- ]?(?:2|ii|two))\b.*\bappeal|\bappeal\b.*(?:\b2\b|\bii\b|second|2nd)",
+                re.I), ReviewLevel.APPEAL_2),
+    (re.compile(r"\bappeal", re.I), ReviewLevel.APPEAL_1),
+    (re.compile(r"\breconsideration\b|\bredetermination\b", re.I), ReviewLevel.RECONSIDERATION),
+    (re.compile(r"\binitial\b|\boriginal\b|\bfirst[- ]level\b|\blevel[- ]?(?:1|i|one)\b", re.I), ReviewLevel.INITIAL),
+)
 _YES_RE = re.compile(r"^(?:y|yes|true|x)\b", re.I)
 _NO_RE = re.compile(r"^(?:n|no|false)\b", re.I)
 
@@ -53,11 +61,24 @@ def urgency(text: str, *, flag_label: bool = False) -> Urgency:
             return Urgency.URGENT
         if _NO_RE.match(text.strip()):
             return Urgency.STANDARD
-    if _STANDARD_RE.search(text):
-        return Urgency.STANDARD
+    # Any urgent mention wins ("Urgent - upgraded from standard"): the earlier clock is safe.
     if _URGENT_RE.search(text):
         return Urgency.URGENT
+    if _STANDARD_RE.search(text):
+        return Urgency.STANDARD
     return Urgency.UNKNOWN
+
+
+def review_level(text: str, *, appeal_label: bool = False) -> ReviewLevel:
+    """"Appeal (level 2)", "Second-level appeal", "Reconsideration", "Initial";
+    appeal_label: the label was "Appeal Level", so a bare 1 or 2 names the appeal."""
+    bare = text.strip().strip(".").lower()
+    if appeal_label and bare in ("1", "i", "2", "ii"):
+        return ReviewLevel.APPEAL_1 if bare in ("1", "i") else ReviewLevel.APPEAL_2
+    for pattern, level in _LEVELS:
+        if pattern.search(text):
+            return level
+    return ReviewLevel.UNKNOWN
 
 
 def recommendation(text: str) -> tuple[NurseRecommendation, str | None]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from uq.domain import DeclineReason, NurseRecommendation, Outcome
+from uq.domain import Case, Decision, DeclineReason, NurseRecommendation, Outcome
 from uq.errors import GuardrailError
 
 MIN_RATIONALE_WORDS = 8
@@ -284,6 +284,8 @@ def check_decision(
                 f"{noun} needs the guideline or criterion relied on, named with its source "
                 f'(e.g. "MCG A-0317 (27th ed.)")'
             )
+    if outcome is Outcome.PEND and not rationale.strip():
+        raise GuardrailError("a pend needs the information requested, item by item (the rationale)")
     if outcome is Outcome.PARTIAL and not (approved_portion or "").strip():
         raise GuardrailError('a partial approval needs what was approved (e.g. "3 of 6 visits")')
     if outcome is Outcome.DECLINE and decline_reason is None:
@@ -291,6 +293,35 @@ def check_decision(
             "declining a case needs a reason: conflict of interest, outside specialty or other"
         )
     return list(_labelled(("rationale", rationale), ("note", note)))
+
+
+def _same_text(a: str | None, b: str | None) -> bool:
+    if not a or not b:
+        return False
+    return " ".join(a.split()).lower() == " ".join(b.split()).lower()
+
+
+def own_adverse_decision(case: Case, prior: Iterable[tuple[Decision, Case]], reviewer: str) -> str | None:
+    """Why this reviewer may not decide this appeal, or None. A reviewer may not decide the
+    appeal of their own adverse decision (29 CFR 2560.503-1(h)(3)(ii), (h)(4)): the earlier
+    case is the same when its case ID matches, or its member ID and service both do."""
+    if not case.fields.review_level.is_appeal:
+        return None
+    for decision, earlier in prior:
+        if decision.reviewer != reviewer or decision.outcome not in _NOUN or decision.undone:
+            continue
+        same_id = earlier.case_id.lower() == case.case_id.lower()
+        same_request = _same_text(earlier.fields.member_id, case.fields.member_id) and _same_text(
+            earlier.fields.service, case.fields.service
+        )
+        if same_id or same_request:
+            level = case.fields.review_level.value.replace("_", " ")
+            return (
+                f"refused: {case.case_id} is the {level} of {earlier.case_id}, which you decided "
+                f"({decision.outcome.value}, {decision.decided_at:%Y-%m-%d}); a different reviewer must "
+                "decide it (decline it instead)"
+            )
+    return None
 
 
 def _labelled(*texts: tuple[str, str]) -> Iterable[str]:

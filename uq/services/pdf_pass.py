@@ -57,7 +57,8 @@ def _complete_case(ctx: Context, tx: Tx, case: Case, sender: str, text: str) -> 
     is left as the physician saw it: its text is stored, its fields are not changed."""
     if not case.status.is_open:
         return
-    fields = fields_from_pdf_text(text, tz=ctx.tz, parse=ctx.config.parse, sender=sender, now=ctx.clock())
+    zone = deadlines.case_zone(ctx, case)
+    fields = fields_from_pdf_text(text, tz=zone, parse=ctx.config.parse, sender=sender, now=ctx.clock())
     if not any(_empty(getattr(case.fields, f.name)) and not _empty(getattr(fields, f.name)) for f in dc_fields(fields)):
         return
     changed = tx.fill_missing_fields(case.id, fields)

@@ -11,6 +11,7 @@ from uq.domain import Attachment, AuditEntry, CallAttempt, Case, Deadlines, Deci
 from uq.lookalike import id_problems, lookalike_groups, lookalike_problem
 from uq.mail.pdf_text import is_pdf
 from uq.queue.priority import order_queue
+from uq.queue.sla import clock_problems
 from uq.services.context import Context
 from uq.services.deadlines import deadlines_for
 from uq.services.pdf_pass import fill_pdf_texts
@@ -56,8 +57,9 @@ def id_problem_map(ctx: Context, cases: list[Case]) -> dict[int, list[str]]:
 
 
 def case_problems(ctx: Context, case: Case) -> list[str]:
-    """The parser's problems plus the case ID's own (what the case screen lists first)."""
-    return [*id_problem_map(ctx, [case]).get(case.id, []), *case.problems]
+    """The case ID's own problems, the parser's, and the facts the clocks lack (what the
+    case screen lists first)."""
+    return [*id_problem_map(ctx, [case]).get(case.id, []), *case.problems, *clock_problems(case)]
 
 
 def _iso(dt: datetime | None, ctx: Context) -> str | None:
@@ -79,8 +81,10 @@ def queue_item_json(
         "client": f.client,
         "review_type": f.review_type.value,
         "urgency": f.urgency.value,
+        "review_level": f.review_level.value,
         "status": case.status.value,
         "received_at": _iso(f.received_at or case.arrived_at, ctx),
+        "received_at_missing": f.received_at is None,
         "arrived_at": _iso(case.arrived_at, ctx),
         "due_at": _iso(d.due_at, ctx),
         "seconds_left": d.seconds_left,
@@ -88,11 +92,15 @@ def queue_item_json(
         "binding_clock": d.binding.value,
         "reviewer_due_at": _iso(d.reviewer_due_at, ctx),
         "regulatory_due_at": _iso(d.regulatory_due_at, ctx),
+        "regulatory_seconds_left": d.regulatory_seconds_left,
+        "regulatory_paused": d.regulatory_paused,
+        "regulatory_rule": d.regulatory_rule,
+        "milestones": [{"name": name, "at": _iso(at, ctx)} for name, at in d.milestones],
         "explicit_due_at": _iso(d.explicit_due_at, ctx),
         "nurse_recommendation": f.nurse_recommendation.value,
         "member_name": f.member_name,
         "service": f.service,
-        "problems": [*problems, *case.problems],
+        "problems": [*problems, *case.problems, *clock_problems(case)],
         "updated": case.update_count > 0,
     }
 
@@ -152,6 +160,12 @@ def case_json(ctx: Context, detail: CaseDetail) -> dict[str, Any]:
     out["reply_to"] = c.reply_to
     out["update_count"] = c.update_count
     out["extension_reason"] = c.extension_reason
+    out["pend"] = {
+        "requested_at": _iso(c.pended_at, ctx),
+        "items": c.pend_items,
+        "info_received_at": _iso(c.info_received_at, ctx),
+        "earlier_seconds": c.earlier_pend_seconds,
+    }
     out["attachments"] = [
         {"filename": a.filename, "content_type": a.content_type, "size": a.size} for a in detail.attachments
     ]

@@ -14,6 +14,7 @@ from uq.services.queries import CaseDetail, case_problems
 from uq.textsafe import safe_block, safe_line
 
 Section = tuple[str, list[tuple[str, str]]]
+_URGENCY_WORDS = {"unknown": "urgency unknown (urgent clocks)"}
 
 
 def _t(ctx: Context, dt: datetime | None) -> str:
@@ -30,18 +31,26 @@ def case_sections(ctx: Context, detail: CaseDetail) -> list[Section]:
         ("Reviewer due", _t(ctx, d.reviewer_due_at)),
         (
             "Regulatory due",
-            _t(ctx, d.regulatory_due_at) + (f"  (extended: {c.extension_reason})" if c.regulatory_extended_to else ""),
+            _t(ctx, d.regulatory_due_at)
+            + (f"  ‖ paused, {countdown_text(d.regulatory_seconds_left)} left" if d.regulatory_paused else "")
+            + (f"  (extended: {c.extension_reason})" if c.regulatory_extended_to else ""),
         ),
+        ("Rule", d.regulatory_rule),
+        *((name.capitalize(), _t(ctx, at)) for name, at in d.milestones),
     ]
     if d.explicit_due_at:
         clocks.append(("Explicit due", _t(ctx, d.explicit_due_at)))
+    if c.pended_at:
+        answer = f"answered {_t(ctx, c.info_received_at)}" if c.info_received_at else "waiting"
+        clocks.append(("Information", f"requested {_t(ctx, c.pended_at)} ({answer}): {c.pend_items or '—'}"))
     sections: list[Section] = [
         (
             "Request",
             [
                 ("Case", show_id(c.case_id)),
                 ("Status", c.status.value.replace("_", " ")),
-                ("Review", f"{f.review_type.value} · {f.urgency.value}"),
+                ("Review", f"{f.review_type.value} · {_URGENCY_WORDS.get(f.urgency.value, f.urgency.value)}"
+                 + (f" · {f.review_level.value.replace('_', ' ')}" if f.review_level.is_appeal else "")),
                 ("Client", f.client or "—"),
                 ("From", f"{c.sender_name} <{c.sender}>" if c.sender_name else c.sender),
                 ("Subject", c.subject),

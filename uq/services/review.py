@@ -22,15 +22,15 @@ from uq.domain import (
     OutboxItem,
     OutboxState,
     Outcome,
+    ReviewLevel,
+    Urgency,
 )
 from uq.errors import GuardrailError, GuardrailWarning, UnknownCase, UqError
 from uq.mail.compose import compose_reply, new_message_id
 from uq.paths import config_dir
-from uq.queue.sla import policy_for
 from uq.services import deadlines
 from uq.services.context import Context
-from uq.services.guardrails import agreement, check_decision
-from uq.store.tx import Tx
+from uq.services.guardrails import agreement, check_decision, own_adverse_decision
 
 log = logging.getLogger("uq.review")  # case primary keys and outcomes only, never case text
 
@@ -104,6 +104,13 @@ def decide(
         decline_reason=decline_reason,
         note=note,
     )
+    if outcome is not Outcome.DECLINE and case.fields.review_level.is_appeal:
+        prior = ctx.store.adverse_decisions_by(
+            ctx.user, case_id=case.case_id, member_id=case.fields.member_id, exclude_pk=case.id
+        )
+        refusal = own_adverse_decision(case, prior, ctx.user)
+        if refusal:
+            raise GuardrailError(refusal)
     if warnings and not force:
         raise GuardrailWarning(f"{warnings[0]} — confirm with --force to send anyway")
     now = ctx.clock()
@@ -155,15 +162,12 @@ def decide(
             now=now,
             reviewer=ctx.user,
         )
-        if outcome is Outcome.CALL_NEEDED:
-            pol = policy_for(case, ctx.config.sla)
-            pause = bool(pol and pol.pause_on_call_needed)
-            tx.set_status(case_pk, CaseStatus.CALL_NEEDED, paused_since=now if pause else None)
-        elif outcome is Outcome.PEND:  # information requested: the case waits in the queue
-            tx.set_status(case_pk, CaseStatus.PENDED)
+        if outcome is Outcome.CALL_NEEDED:  # a peer-to-peer call pauses no clock
+            tx.set_status(case_pk, CaseStatus.CALL_NEEDED)
+        elif outcome is Outcome.PEND:  # the items asked for are the pend's rationale
+            tx.start_pend(case_pk, now, rationale)
         else:
-            _end_pause(tx, case, now)
-            tx.set_status(case_pk, CaseStatus.DECIDED, clear_pause=True)
+            tx.set_status(case_pk, CaseStatus.DECIDED)
         deadlines.refresh(ctx, tx, case_pk)
         detail = f"{outcome.value}; agrees={agrees}; decision {decision.id}"
         if warnings:
@@ -175,14 +179,6 @@ def decide(
 
 
 _OPEN_STATUS = {Outcome.CALL_NEEDED: CaseStatus.CALL_NEEDED, Outcome.PEND: CaseStatus.PENDED}
-
-
-def _end_pause(tx: Tx, case: Case, now: datetime) -> None:
-    """Fold a running pause into paused_seconds so the clock resumes where it stopped."""
-    if case.paused_since is not None:
-        tx.set_status(
-            case.id, case.status, add_paused_seconds=int((now - case.paused_since).total_seconds()), clear_pause=True
-        )
 
 
 def undo(ctx: Context, case_pk: int) -> Decision:
@@ -199,12 +195,13 @@ def undo(ctx: Context, case_pk: int) -> Decision:
         if not tx.undo_outbox_item(item.id, now):
             raise UqError("too late to undo: the reply is being sent")
         tx.undo_decision(decision.id)
+        if decision.outcome is Outcome.PEND:
+            tx.cancel_pend(case_pk)
         previous = tx.active_decision(case_pk)
         status = _OPEN_STATUS.get(previous.outcome, CaseStatus.OPEN) if previous else CaseStatus.OPEN
-        case = tx.case(case_pk)
-        if case.status is CaseStatus.CALL_NEEDED and status is CaseStatus.OPEN and case.paused_since:
-            _end_pause(tx, case, now)
-        tx.set_status(case_pk, status, clear_pause=status is CaseStatus.OPEN)
+        if status is CaseStatus.PENDED and tx.case(case_pk).info_received_at is not None:
+            status = CaseStatus.OPEN  # the information it asked for has arrived
+        tx.set_status(case_pk, status)
         deadlines.refresh(ctx, tx, case_pk)
         tx.audit(
             at=now, actor=ctx.user, action="undone", case_pk=case_pk, detail=f"decision {decision.id}; outbox {item.id}"
@@ -241,6 +238,40 @@ def log_call(
         )
         tx.audit(at=now, actor=ctx.user, action="call_attempt", case_pk=case_pk, detail=outcome.value)
     return call
+
+
+def set_facts(
+    ctx: Context,
+    case_pk: int,
+    *,
+    urgency: Urgency | None = None,
+    review_level: ReviewLevel | None = None,
+    end_pend: bool = False,
+) -> list[str]:
+    """The reviewer corrects what the packet lacked or got wrong (urgency, review level),
+    or says the requested information has arrived (ends the pend's toll now). Returns what
+    changed, in words; the clocks are recomputed in the same transaction."""
+    now = ctx.clock()
+    changed: list[str] = []
+    with ctx.store.tx() as tx:
+        case = tx.case(case_pk)
+        columns: dict[str, str] = {}
+        if urgency is not None and urgency is not case.fields.urgency:
+            columns["urgency"] = urgency.value
+            changed.append(f"urgency {case.fields.urgency.value} → {urgency.value}")
+        if review_level is not None and review_level is not case.fields.review_level:
+            columns["review_level"] = review_level.value
+            changed.append(f"review level {case.fields.review_level.value} → {review_level.value}")
+        if columns:
+            tx.set_facts(case_pk, **columns)
+        if end_pend:
+            if not tx.end_pend(case_pk, now):
+                raise UqError(f"case {case.case_id} has no information request waiting")
+            changed.append("information received")
+        if changed:
+            deadlines.refresh(ctx, tx, case_pk)
+            tx.audit(at=now, actor=ctx.user, action="facts_set", case_pk=case_pk, detail="; ".join(changed))
+    return changed
 
 
 def extend(ctx: Context, case_pk: int, new_due: datetime, reason: str) -> None:

@@ -25,7 +25,7 @@ from uq.config import ParseConfig
 from uq.domain import Attachment, Case, CaseFields, CaseStatus, MessageKind, ParsedEmail, Urgency
 from uq.errors import ConflictError, ConnectionFailed, CredentialError, StoreError, UqError
 from uq.mail.imap import FetchedMessage, ImapSession
-from uq.mail.parse import AHEAD, headers_only, in_bounds, parse_email
+from uq.mail.parse import AHEAD, ZoneFor, headers_only, in_bounds, parse_email
 from uq.services import deadlines
 from uq.services.context import Context
 from uq.services.pdf_pass import fill_pdf_texts
@@ -134,6 +134,7 @@ class _CaseState:
     followups: int = 0
     flagged: bool = False  # the batch added problems (flags) to the case
     unverified: list[int] = field(default_factory=list)  # raw indexes of unverified updates
+    info_at: datetime | None = None  # the first follow-up's arrival: it answers an open pend
 
     def resolved(self) -> int:
         assert self.pk is not None
@@ -330,6 +331,8 @@ class _BatchIngest:
         if parsed.body_text:
             st.body += f"\n\n--- update {now.isoformat()} ---\n" + parsed.body_text
         st.touched = True
+        arrived = it.internaldate or parsed.date or now
+        st.info_at = arrived if st.info_at is None else min(st.info_at, arrived)
         st.changed.update(changed)
         st.followups += 1
         self.attachments.extend((st, raw_ix, a) for a in parsed.attachments)
@@ -403,6 +406,8 @@ class _BatchIngest:
         touched = [st for st in self.states.values() if st.touched]
         tx.apply_followups([(st.case, st.changed, st.body, st.followups) for st in touched])
         for st in touched:  # from the row as it is now: another writer may have moved a clock
+            if st.info_at is not None and tx.end_pend(st.case.id, st.info_at):
+                self.audits.append((st.info_at, "information_received", st, "follow-up ended the pend"))
             deadlines.refresh(ctx, tx, st.case.id)
         tx.audit_many([(at, "sync", action, _pk(st), detail) for at, action, st, detail in self.audits])
         self.summary.new_case_pks += [st.resolved() for st in self.new_refs]
@@ -429,8 +434,12 @@ def ingest_batch(
     """Parse a FETCH batch, then store it and advance the cursor in one transaction."""
     msgs = list(batch)
     now = ctx.clock()
-    parsed = [parse_email(m.raw, tz=ctx.tz, parse=ctx.config.parse, extract_pdf_text=extract_pdf_text, now=now)
-              for m in msgs]
+    zones = deadlines.zone_for(ctx)
+    parsed = [
+        parse_email(m.raw, tz=ctx.tz, parse=ctx.config.parse, extract_pdf_text=extract_pdf_text, now=now,
+                    zone_for=zones)
+        for m in msgs
+    ]
     return store_isolated(ctx, mailbox, uidvalidity, msgs, parsed, rescan=rescan)
 
 
@@ -622,7 +631,8 @@ def _sync_pass(
             _mark(ctx, sess, mailbox, state.uidvalidity, _pending(ctx, mailbox, state.uidvalidity))
         total = SyncSummary()
         for msgs in sess.fetch_new(cursor or 0, max(1, ctx.config.imap.batch_size)):
-            parsed = parse_many([m.raw for m in msgs], ctx.tz, ctx.config.parse, now=ctx.clock())
+            parsed = parse_many([m.raw for m in msgs], ctx.tz, ctx.config.parse, now=ctx.clock(),
+                                zone_for=deadlines.zone_for(ctx))
             summary, to_mark = store_isolated(ctx, mailbox, state.uidvalidity, msgs, parsed, rescan=rescan, lease=lease)
             if to_mark and marking:
                 _mark(ctx, sess, mailbox, state.uidvalidity, to_mark)
@@ -651,13 +661,13 @@ def _mark(ctx: Context, sess: ImapSession, mailbox: str, uidvalidity: int, uids:
         tx.set_pending_marks(mailbox, uidvalidity, uids, False)
 
 
-def parse_many(raws: list[bytes], tz: ZoneInfo, cfg: ParseConfig, *, now: datetime | None = None
-               ) -> list[ParsedEmail]:
+def parse_many(raws: list[bytes], tz: ZoneInfo, cfg: ParseConfig, *, now: datetime | None = None,
+               zone_for: ZoneFor | None = None) -> list[ParsedEmail]:
     """The parse of a FETCH batch. Attachment bytes are dropped: the store keeps only the
     raw message (and decodes a part when it is opened)."""
     out = []
     for raw in raws:
-        p = parse_email(raw, tz=tz, parse=cfg, extract_pdf_text=False, now=now)
+        p = parse_email(raw, tz=tz, parse=cfg, extract_pdf_text=False, now=now, zone_for=zone_for)
         if p.attachments:
             p = replace(p, attachments=tuple(replace(a, data=b"") for a in p.attachments))
         out.append(p)

@@ -27,6 +27,7 @@ from uq.domain import (
     OutboxItem,
     OutboxState,
     Outcome,
+    ReviewLevel,
     ReviewType,
     Urgency,
 )
@@ -54,6 +55,7 @@ def _fields_from_row(r: CaseRow | Row[Any]) -> CaseFields:
     values: dict[str, Any] = {n: getattr(r, _FIELD_COLUMN.get(n, n)) for n in _CASE_FIELD_NAMES}
     values["review_type"] = ReviewType(values["review_type"])
     values["urgency"] = Urgency(values["urgency"])
+    values["review_level"] = ReviewLevel(values["review_level"] or "unknown")
     values["nurse_recommendation"] = NurseRecommendation(values["nurse_recommendation"])
     return CaseFields(**values)
 
@@ -82,8 +84,10 @@ def case_from_row(r: CaseRow | Row[Any]) -> Case:
         last_updated_at=r.last_updated_at,
         regulatory_extended_to=r.regulatory_extended_to,
         extension_reason=r.extension_reason,
-        paused_seconds=r.paused_seconds,
-        paused_since=r.paused_since,
+        pended_at=r.paused_since,
+        pend_items=r.pend_items,
+        info_received_at=r.info_received_at,
+        earlier_pend_seconds=r.paused_seconds,
         first_opened_at=r.first_opened_at,
         claimed_by=r.claimed_by,
         claim_until=r.claim_until,

@@ -14,10 +14,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import unquote
 
-from uq.store.rows import QUEUE_COLUMNS, QueueRow
+from uq.store.rows import HAS_PROBLEMS_SQL, QUEUE_COLUMNS, QueueRow
 
+_COLUMNS = [HAS_PROBLEMS_SQL if c == "problems" else c for c in QUEUE_COLUMNS]
 _SQL = (
-    f"SELECT {', '.join(QUEUE_COLUMNS)} FROM case_row WHERE status != 'decided' "
+    f"SELECT {', '.join(_COLUMNS)} FROM case_row WHERE status != 'decided' "
     "ORDER BY due_at, urgency_rank, arrived_at, id LIMIT ?"
 )
 
@@ -51,7 +52,7 @@ def quick_queue_rows(url: str, limit: int = 200) -> list[QueueRow] | None:
                 return None
             out.append(QueueRow(
                 r[0], r[1], r[2], _dt(r[3]), _dt(r[4]), r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12],
-                bool(r[13]), arrived, r[15], r[16] is not None,
+                bool(r[13]), arrived, r[15],
             ))
         return out
     except (sqlite3.Error, ValueError, TypeError):

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 
-from sqlalchemy import func, or_
+from sqlalchemy import func, or_, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
@@ -26,6 +26,7 @@ from uq.domain import (
     Decision,
     OutboxItem,
     OutboxState,
+    Outcome,
 )
 from uq.errors import ConflictError, StoreError
 from uq.store import db, schema
@@ -42,7 +43,7 @@ from uq.store.convert import (
     decision_from_row,
     outbox_from_row,
 )
-from uq.store.rows import QueueRow
+from uq.store.rows import HAS_PROBLEMS_SQL, QueueRow
 from uq.store.tables import (
     AttachmentRow,
     AuditRow,
@@ -131,7 +132,7 @@ class Store:
     def iter_queue_rows(self, *, open_only: bool = True, limit: int | None = None) -> Iterator[QueueRow]:
         """Streamed in chunks, so a 100k-case queue never holds all its raw result rows and
         all its QueueRows at once (peak memory is what RSS keeps)."""
-        has_problems = func.coalesce(func.length(CaseRow.problems), 0) > 0
+        has_problems = text(HAS_PROBLEMS_SQL)
         cols = (
             CaseRow.id,
             CaseRow.case_id,
@@ -149,7 +150,6 @@ class Store:
             has_problems,
             CaseRow.arrived_at,
             CaseRow.sender,
-            col(CaseRow.paused_since).is_not(None),
         )
         q = select(*cols)  # type: ignore[call-overload]
         if open_only:
@@ -297,6 +297,24 @@ class Store:
         with self.read() as s:
             rows = s.exec(select(DecisionRow).where(DecisionRow.case_pk == case_pk).order_by(col(DecisionRow.id)))
             return [decision_from_row(r) for r in rows]
+
+    def adverse_decisions_by(self, reviewer: str, *, case_id: str, member_id: str | None,
+                             exclude_pk: int) -> list[tuple[Decision, Case]]:
+        """A reviewer's standing denials and partial approvals on other cases with the same
+        case ID or member ID: the candidates for "the appeal of their own denial"."""
+        match = func.lower(CaseRow.case_id) == case_id.lower()
+        if member_id:
+            match = or_(match, col(CaseRow.member_id) == member_id)
+        with self.read() as s:
+            q = select(DecisionRow, CaseRow).where(
+                DecisionRow.case_pk == CaseRow.id,
+                col(DecisionRow.undone).is_(False),
+                DecisionRow.reviewer == reviewer,
+                col(DecisionRow.outcome).in_([Outcome.DENY.value, Outcome.PARTIAL.value]),
+                CaseRow.id != exclude_pk,
+                match,
+            )
+            return [(decision_from_row(d), case_from_row(c)) for d, c in s.exec(q.order_by(col(DecisionRow.id)))]
 
     def decisions_between(self, since: datetime | None, until: datetime | None) -> list[tuple[Decision, Case]]:
         with self.read() as s:

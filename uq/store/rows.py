@@ -8,8 +8,11 @@ from datetime import datetime
 QUEUE_COLUMNS = (
     "id", "case_id", "status", "due_at", "window_start", "binding", "urgency", "review_type", "client",
     "service", "nurse_recommendation", "member_name", "update_count", "problems", "arrived_at", "sender",
-    "paused_since",
 )
+
+# A case has problems when the parser recorded some, or when a fact the clocks need is
+# missing (uq.queue.sla.clock_problems says which, in words): the list marks both.
+HAS_PROBLEMS_SQL = "(coalesce(length(problems), 0) > 0 OR received_at IS NULL OR urgency = 'unknown')"
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,4 +35,3 @@ class QueueRow:
     has_problems: bool
     arrived_at: datetime
     sender: str
-    paused: bool = False  # a tolled clock (pause_on_call_needed): the stored due_at is not counting down

@@ -94,8 +94,12 @@ class CaseRow(SQLModel, table=True):
     last_updated_at: datetime | None = _dt()
     regulatory_extended_to: datetime | None = _dt()
     extension_reason: str | None = None
+    # the regulatory toll: paused_since is when the last information request (pend) went
+    # out, paused_seconds the waits of the earlier ones (uq.domain.Case.pended_at etc.)
     paused_seconds: int = 0
     paused_since: datetime | None = _dt()
+    pend_items: str | None = _text()
+    info_received_at: datetime | None = _dt()
     first_opened_at: datetime | None = _dt()
     claimed_by: str | None = None
     claim_until: datetime | None = _dt()  # the claim is a lease: free again after this
@@ -110,6 +114,7 @@ class CaseRow(SQLModel, table=True):
     f_case_id: str | None = None
     review_type: str = "unknown"
     urgency: str = "unknown"
+    review_level: str = "unknown"
     received_at: datetime | None = _dt()
     explicit_due_at: datetime | None = _dt()
     client: str | None = None

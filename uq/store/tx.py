@@ -199,22 +199,52 @@ class Tx(BatchTx):
             )
         )
 
-    def set_status(
-        self,
-        case_pk: int,
-        status: CaseStatus,
-        *,
-        paused_since: datetime | None = None,
-        add_paused_seconds: int = 0,
-        clear_pause: bool = False,
-    ) -> None:
+    def set_status(self, case_pk: int, status: CaseStatus) -> None:
         row = self._case_row(case_pk)
         row.status = status.value
-        if clear_pause:
+        self.s.add(row)
+
+    def start_pend(self, case_pk: int, at: datetime, items: str) -> None:
+        """An information request went out. The previous request's wait, if it was
+        answered, is folded into the earlier total; a request while one is still open
+        keeps the open one's start (the wait goes on) and takes the new items."""
+        row = self._case_row(case_pk)
+        if row.paused_since is not None and row.info_received_at is not None:
+            row.paused_seconds += max(0, int((row.info_received_at - row.paused_since).total_seconds()))
             row.paused_since = None
-        elif paused_since is not None and row.paused_since is None:
-            row.paused_since = paused_since
-        row.paused_seconds += add_paused_seconds
+        if row.paused_since is None:
+            row.paused_since = at
+        row.info_received_at = None
+        row.pend_items = items
+        row.status = CaseStatus.PENDED.value
+        self.s.add(row)
+
+    def end_pend(self, case_pk: int, at: datetime) -> bool:
+        """The requested information arrived (or the reviewer says so): the wait ends at
+        `at` and a pended case is open again. False when no request was waiting."""
+        row = self._case_row(case_pk)
+        if row.paused_since is None or row.info_received_at is not None:
+            return False
+        row.info_received_at = max(at, row.paused_since)
+        if row.status == CaseStatus.PENDED.value:
+            row.status = CaseStatus.OPEN.value
+        self.s.add(row)
+        return True
+
+    def cancel_pend(self, case_pk: int) -> None:
+        """An undone information request never happened: no wait, no items."""
+        row = self._case_row(case_pk)
+        row.paused_since = None
+        row.info_received_at = None
+        row.pend_items = None
+        self.s.add(row)
+
+    def set_facts(self, case_pk: int, **columns: str | datetime) -> None:
+        """Facts the reviewer corrects (urgency, review level), by column name."""
+        row = self._case_row(case_pk)
+        for name, value in columns.items():
+            setattr(row, name, value)
+        row.urgency_rank = URGENCY_RANK[row.urgency]
         self.s.add(row)
 
     def fill_missing_fields(self, case_pk: int, fields: CaseFields) -> list[str]:

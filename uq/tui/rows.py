@@ -53,8 +53,6 @@ class QueueRow(Protocol):
     def has_problems(self) -> bool: ...
     @property
     def arrived_at(self) -> datetime: ...
-    @property
-    def paused(self) -> bool: ...
 
 
 FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
@@ -107,7 +105,7 @@ class DisplayRow:
     problems: bool
     arrived_at: datetime
     haystack: str  # lower-case case ID, member, client, service: what `/` searches
-    paused: bool = False  # clock tolled while a call is needed: no countdown, never breached
+    pended: bool = False  # information requested: the regulatory clock may be tolled, the row's still counts
     shown_id: str = ""  # the case ID as drawn: controls and look-alike letters marked
 
     @property
@@ -116,10 +114,11 @@ class DisplayRow:
 
     @property
     def flags(self) -> str:
-        return ("U" if self.updated else " ") + ("!" if self.problems else " ") + ("C" if self.call_needed else " ")
+        waiting = "C" if self.call_needed else "P" if self.pended else " "
+        return ("U" if self.updated else " ") + ("!" if self.problems else " ") + waiting
 
     def state(self, now: datetime, warning_fraction: float, warning_minutes: int) -> tuple[int, SlaState]:
-        if self.due_at is None or self.paused:
+        if self.due_at is None:
             return 10**9, SlaState.OK
         return sla_state(
             self.due_at,
@@ -185,7 +184,7 @@ def from_queue_row(r: QueueRow, *, warning_fraction: float, warning_minutes: int
         problems=r.has_problems or bool(id_problems(r.case_id)),
         arrived_at=r.arrived_at,
         haystack="\n".join((r.case_id, r.member_name or "", client, service)).lower(),
-        paused=r.paused,
+        pended=r.status == "pended",
         shown_id=show_id(r.case_id),
     )
 

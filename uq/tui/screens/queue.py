@@ -194,10 +194,10 @@ class QueueScreen(Screen[None]):
         self.all_rows = message.rows
         self._view_cache = None
         self.loaded = True
-        self._dues = sorted(r.due_at for r in self.all_rows if r.due_at is not None and not r.paused)
+        self._dues = sorted(r.due_at for r in self.all_rows if r.due_at is not None)
         since = self._warn_checked or now
         self._warn_heap = [
-            (r.warning_at, r.pk) for r in self.all_rows if r.warning_at and r.warning_at > since and not r.paused
+            (r.warning_at, r.pk) for r in self.all_rows if r.warning_at and r.warning_at > since
         ]
         heapq.heapify(self._warn_heap)
         self._warn_checked = now

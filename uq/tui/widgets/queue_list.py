@@ -149,8 +149,6 @@ class QueueList(ScrollView, can_focus=True, inherit_bindings=False):
         seconds, state = row.state(now, self._fraction, self._minutes)
         if row.due_at is None:
             return " " * (COUNTDOWN_WIDTH - 1), state, seconds
-        if row.paused:
-            return f"{'paused':>{COUNTDOWN_WIDTH - 1}}", state, seconds
         glyph = state_glyph(state, ascii=self._ascii)
         text = f"{glyph} {countdown_text(seconds):>{COUNTDOWN_WIDTH - 3}}"
         return text, state, seconds
@@ -164,7 +162,7 @@ class QueueList(ScrollView, can_focus=True, inherit_bindings=False):
             text, _state, seconds = self._countdown(self.rows[index], now)
             if self._shown.get(index) != text:
                 self._refresh_row(index)
-            if self.rows[index].due_at is not None and not self.rows[index].paused:
+            if self.rows[index].due_at is not None:
                 next_in = min(next_in, float(tick_interval(seconds)))
         return next_in
 
