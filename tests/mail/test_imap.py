@@ -60,6 +60,16 @@ def test_untrusted_certificate_without_ca_file(tmp_path, dovecot):
     assert "\n" not in msg
 
 
+def test_certificate_for_another_host_name_says_so(tmp_path, dovecot):
+    cfg = make_cfg(tmp_path, dovecot, imap={"host": "127.1"})
+    with pytest.raises(ConnectionFailed) as err:
+        check_login(cfg)
+    assert str(err.value) == (
+        f"IMAP 127.1:{dovecot.imaps_port}: the server's certificate is not valid for the name '127.1'; "
+        "set imap.host to a name the certificate lists"
+    )
+
+
 def test_untrusted_certificate_over_starttls(tmp_path, dovecot):
     cfg = make_cfg(
         tmp_path, dovecot, imap={"ca_file": None, "port": dovecot.imap_port, "security": "starttls"}

@@ -85,6 +85,17 @@ def test_untrusted_certificate(tmp_path, smtp_server):
     )
 
 
+def test_certificate_for_another_host_name_says_so(tmp_path, smtp_server):
+    # "127.1" reaches 127.0.0.1, but the certificate names localhost and 127.0.0.1 only
+    cfg = make_cfg(tmp_path, smtp=smtp_server, smtp_={"host": "127.1"})
+    with pytest.raises(ConnectionFailed) as err:
+        send_message(cfg, reply(), FROM, TO)
+    assert str(err.value) == (
+        f"SMTP 127.1:{smtp_server.port}: the server's certificate is not valid for the name '127.1'; "
+        "set smtp.host to a name the certificate lists"
+    )
+
+
 def test_password_needs_tls_so_plain_is_refused(tmp_path, smtp_server):
     # security "none" on loopback: the server never offers AUTH without TLS.
     cfg = make_cfg(tmp_path, smtp=smtp_server, smtp_={"security": "none"})

@@ -159,6 +159,8 @@ def _send_one(ctx: Context, item: OutboxItem, summary: SendSummary, transport: T
                 detail=f"outbox {item.id} {item.message_id}",
             )
     label = _label(ctx, item)
+    if item.state is OutboxState.SENDING:
+        summary.notes.append(f"{label}: its sender stopped before the message went out; sending it now")
     if item.unknown_outcomes and _settle_uncertain(ctx, item, token, label, summary):
         return True
     _, mail_from, _ = ctx.store.outbox_item(item.id)

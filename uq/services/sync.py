@@ -626,6 +626,15 @@ def _sync_pass(
                     action="uidvalidity_changed",
                     detail=f"{mailbox}: now {state.uidvalidity}; full re-scan",
                 )
+            elif cursor and 0 < state.uidnext <= cursor:  # re-created, same UIDVALIDITY: UIDs restarted
+                tx.retire_uids(mailbox, state.uidvalidity, ctx.clock())
+                cursor, rescan = 0, True
+                tx.audit(
+                    at=ctx.clock(),
+                    actor="sync",
+                    action="uidnext_below_cursor",
+                    detail=f"{mailbox}: UIDNEXT {state.uidnext} is not past the stored UID; full re-scan",
+                )
         marking = ctx.config.imap.after_ingest != "none"
         if marking:  # stored last time, but the link dropped before the server marked them
             _mark(ctx, sess, mailbox, state.uidvalidity, _pending(ctx, mailbox, state.uidvalidity))

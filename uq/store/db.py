@@ -30,10 +30,27 @@ def sqlite_path(url: str) -> Path | None:
 
 
 def _prepare_sqlite_file(path: Path) -> None:
-    ensure_private_dir(path.parent)
-    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    """Create the file 0600, and say in one line when uq may not write (or read) it or its
+    folder: SQLite would otherwise fail later, somewhere deep, in words about journals."""
+    try:
+        ensure_private_dir(path.parent)
+        fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    except PermissionError:
+        raise StoreError(_not_allowed(path)) from None
+    except OSError as exc:
+        raise StoreError(f"database {path}: {exc.strerror or type(exc).__name__}") from None
     os.close(fd)
     os.chmod(path, 0o600)
+    if not os.access(path.parent, os.W_OK | os.X_OK):  # the journal (-wal, -shm) lives beside it
+        raise StoreError(f"database folder {path.parent} is read-only: uq must write its journal there")
+
+
+def _not_allowed(path: Path) -> str:
+    if not path.exists():
+        return f"database folder {path.parent} is not writable: uq cannot create {path.name} there"
+    if os.access(path, os.R_OK):
+        return f"database {path} is read-only: uq must write to it (check its owner and mode)"
+    return f"database {path} cannot be read: permission denied (check its owner and mode)"
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from sqlalchemy import func, or_, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
 from uq.domain import (
@@ -69,6 +69,10 @@ class Store:
         engine = db.make_engine(url)
         try:
             schema.ensure(engine, create=create)
+        except DatabaseError as exc:  # not a database at all, or one SQLite cannot read
+            engine.dispose()
+            where = db.sqlite_path(url) or engine.url.render_as_string(hide_password=True)
+            raise StoreError(f"database {where} cannot be used: {db._short(exc)}") from None
         except BaseException:
             engine.dispose()
             raise

@@ -70,6 +70,23 @@ class Tx(BatchTx):
         row = self.s.get(SyncCursorRow, (mailbox, uidvalidity))
         return row.last_uid if row else None
 
+    def retire_uids(self, mailbox: str, uidvalidity: int, now: datetime) -> int:
+        """The folder was re-created with the same UIDVALIDITY, so its UIDs start over: the
+        stored messages keep their bytes and cases but move to a retired mailbox name, which
+        frees (mailbox, uidvalidity, uid) for the new messages, and the cursor restarts."""
+        retired = f"{mailbox} (UIDs before {now:%Y-%m-%dT%H:%M:%SZ})"
+        res = self.s.execute(
+            update(RawMessageRow)
+            .where(col(RawMessageRow.mailbox) == mailbox, col(RawMessageRow.uidvalidity) == uidvalidity)
+            .values(mailbox=retired, pending_mark=False)
+        )
+        self.s.execute(
+            update(SyncCursorRow)
+            .where(col(SyncCursorRow.mailbox) == mailbox, col(SyncCursorRow.uidvalidity) == uidvalidity)
+            .values(last_uid=0, updated_at=now)
+        )
+        return int(res.rowcount)  # type: ignore[attr-defined]
+
     def known_uidvalidities(self, mailbox: str) -> list[int]:
         rows = self.s.exec(select(SyncCursorRow.uidvalidity).where(SyncCursorRow.mailbox == mailbox))
         return list(rows)
