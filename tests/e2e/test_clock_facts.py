@@ -31,7 +31,7 @@ def packet(case_id: str, *, extra: dict[str, str], sender: str = "rn@clocks.exam
         "To: dr@example.org",
         f"Subject: {subject or f'Review request {case_id}'}",
         f"Date: {format_datetime(datetime.now(UTC))}",
-        f"Message-ID: <{case_id.lower()}.{len(extra)}@example-um.com>",
+        f"Message-ID: <{case_id.lower()}.{len(extra)}.{sender.partition('@')[0]}@example-um.com>",
     ]
     if in_reply_to:
         headers.append(f"In-Reply-To: {in_reply_to}")
@@ -182,15 +182,47 @@ def test_a_pend_tolls_the_erisa_clock_until_the_follow_up(
     assert detail["pend"]["items"].startswith("Please send the lumbar MRI report")
     assert detail["pend"]["info_received_at"] is None
 
+    # a reply from someone else is kept unverified: it answers nothing until accepted
+    dovecot.append(packet("T-1", extra={"Clinical Summary": "Reply from another address."},
+                          sender="someone@elsewhere.example", subject="RE: Review request T-1",
+                          in_reply_to="<t-1.3.rn@example-um.com>"))
+    assert cli(capsys, cfg, "sync", "--once")[0] == 0
+    still = queue(capsys, cfg)["T-1"]
+    assert still["status"] == "pended" and still["regulatory_paused"] is True
+    (msg,) = [m for m in show(capsys, cfg, "T-1")["thread"] if m["kind"] == "unverified"]
+
     dovecot.append(packet("T-1", extra={"Clinical Summary": "MRI report attached."},
-                          subject="RE: Review request T-1 - records", in_reply_to="<t-1.3@example-um.com>"))
+                          subject="RE: Review request T-1 - records", in_reply_to="<t-1.3.rn@example-um.com>"))
     assert cli(capsys, cfg, "sync", "--once")[0] == 0
     answered = queue(capsys, cfg)["T-1"]
     assert answered["status"] == "open" and answered["regulatory_paused"] is False
     toll = at(answered, "regulatory_due_at") - (received + timedelta(days=15))
     assert timedelta(0) <= toll < timedelta(minutes=2)  # moved by the (short) wait
     assert "tolled" in answered["regulatory_rule"]
-    assert show(capsys, cfg, "T-1")["pend"]["info_received_at"] is not None
+    first_answer = show(capsys, cfg, "T-1")["pend"]["info_received_at"]
+    assert first_answer is not None
+    # accepting the earlier unverified reply later changes nothing: the pend already ended
+    assert cli(capsys, cfg, "accept", "T-1", str(msg["id"]))[0] == 0
+    assert show(capsys, cfg, "T-1")["pend"]["info_received_at"] == first_answer
+
+
+def test_an_accepted_update_answers_a_pend(team: tuple[Path, Dovecot], capsys: pytest.CaptureFixture[str]) -> None:
+    cfg, dovecot = team
+    received = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(days=1)
+    dovecot.append(packet("T-2", extra={"Urgency": "Standard", "Client": "ERISA Employer Plan",
+                                        "Received": received.strftime("%Y-%m-%d %H:%M UTC")}))
+    assert cli(capsys, cfg, "sync", "--once")[0] == 0
+    assert cli(capsys, cfg, "decide", "T-2", "--pend", "--rationale", "Please send the operative note.")[0] == 0
+    dovecot.append(packet("T-2", extra={"Clinical Summary": "Operative note attached."},
+                          sender="records@elsewhere.example", subject="RE: Review request T-2",
+                          in_reply_to="<t-2.3.rn@example-um.com>"))
+    assert cli(capsys, cfg, "sync", "--once")[0] == 0
+    assert queue(capsys, cfg)["T-2"]["regulatory_paused"] is True
+    (msg,) = [m for m in show(capsys, cfg, "T-2")["thread"] if m["kind"] == "unverified"]
+    assert cli(capsys, cfg, "accept", "T-2", str(msg["id"]))[0] == 0
+    item = queue(capsys, cfg)["T-2"]
+    assert item["status"] == "open" and item["regulatory_paused"] is False
+    assert show(capsys, cfg, "T-2")["pend"]["info_received_at"] is not None
 
 
 def test_deciding_the_appeal_of_ones_own_denial_is_refused(

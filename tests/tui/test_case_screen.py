@@ -180,3 +180,32 @@ async def test_headline_countdown_follows_the_clock(demo_ctx: Context, fixed_clo
         app.screen._tick()
         await pilot.pause()
         assert str(headline.content).startswith("ACR-77305  ✖ -1m")
+
+
+@sync
+async def test_u_sets_an_unknown_urgency_and_the_clocks_follow(demo_ctx: Context, fixed_clock: FixedClock) -> None:
+    """`U` on the case screen: unknown -> urgent, again -> standard; the problem and the
+    "urgency unknown" wording go, the queue is told, and the change is audited."""
+    from uq.domain import Urgency
+
+    pk = pk_of(demo_ctx, "UM-2026-004512")
+    with demo_ctx.store.tx() as tx:
+        tx.set_facts(pk, urgency="unknown")
+    app = Host(demo_ctx, fixed_clock, open_pk=pk)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        text = app.screen.query_one(CaseView).text
+        assert "urgency unknown (urgent clocks)" in text and "urgency unknown: the urgent clocks run" in text
+        await pilot.press("U")
+        await settle(pilot)
+        case = demo_ctx.store.case(pk)
+        assert case is not None and case.fields.urgency is Urgency.URGENT
+        text = app.screen.query_one(CaseView).text
+        assert "urgency unknown" not in text
+        await pilot.press("U")
+        await settle(pilot)
+        case = demo_ctx.store.case(pk)
+        assert case is not None and case.fields.urgency is Urgency.STANDARD
+        assert app.queue_changes >= 2 and app.errors == []
+    details = [e.detail for e in demo_ctx.store.audit_entries(case_pk=pk) if e.action == "facts_set"]
+    assert details == ["urgency unknown → urgent", "urgency urgent → standard"]

@@ -26,7 +26,8 @@ def accept_update(ctx: Context, case_pk: int, raw_pk: int) -> list[str]:
         if found is None or found[0].case_pk != case_pk or found[0].kind != "unverified":
             raise UqError(f"message {raw_pk} is not an unverified update of this case (see `uq show`)")
         info, raw = found
-        parsed = parse_email(raw, tz=ctx.tz, parse=ctx.config.parse, extract_pdf_text=False)
+        parsed = parse_email(raw, tz=ctx.tz, parse=ctx.config.parse, extract_pdf_text=False,
+                             zone_for=deadlines.zone_for(ctx))
         if parsed.kind is MessageKind.QUARANTINE:
             raise UqError(f"message {raw_pk} cannot be read ({parsed.reason}): nothing to apply")
         case = tx.case(case_pk)
@@ -38,6 +39,9 @@ def accept_update(ctx: Context, case_pk: int, raw_pk: int) -> list[str]:
         tx.set_problems([(case_pk, problems)])
         tx.add_attachments([(case_pk, raw_pk, replace(a, data=b"")) for a in parsed.attachments])
         tx.set_raw_kind(raw_pk, "updated", f"accepted by {ctx.user}")
+        if tx.end_pend(case_pk, info.internaldate or info.ingested_at):  # it answers the request
+            tx.audit(at=now, actor=ctx.user, action="information_received", case_pk=case_pk,
+                     detail=f"accepted message {raw_pk} ended the pend")
         deadlines.refresh(ctx, tx, case_pk)
         detail = f"message {raw_pk} from another sender; changed: {', '.join(changed) or 'none'}"
         tx.audit(at=now, actor=ctx.user, action="update_accepted", case_pk=case_pk, detail=detail)

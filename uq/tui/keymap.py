@@ -41,6 +41,7 @@ _SPECS: tuple[ActionSpec, ...] = (
     ActionSpec("decline", "x", "Decline"),
     ActionSpec("log_call", "l", "Log call"),
     ActionSpec("undo", "u", "Undo"),
+    ActionSpec("set_urgency", "U", "Set urgency", show=False),
     ActionSpec("open_attachment", "o", "Open attachment", show=False),
     ActionSpec("raw", "r", "Raw email", show=False),
     ActionSpec("help", "question_mark", "Help"),

@@ -78,6 +78,7 @@ class CaseScreen(Screen[None]):
         binding("decline", "decide('decline')"),
         binding("log_call", "log_call"),
         binding("undo", "undo"),
+        binding("set_urgency", "set_urgency"),
         binding("open_attachment", "open_attachment", show=True),
         binding("raw", "toggle_raw", show=True),
         Binding("space", "page_down", show=False),
@@ -272,6 +273,38 @@ class CaseScreen(Screen[None]):
 
     def action_log_call(self) -> None:
         self.app.push_screen(CallModal(self.case_pk), lambda _call: self.reload())
+
+    def action_set_urgency(self) -> None:
+        self._set_urgency()
+
+    @work(thread=True, exclusive=True, group="case-urgency")
+    def _set_urgency(self) -> None:
+        """`U`: a packet without urgency (or a wrong one) runs on the urgent clocks until
+        the reviewer says; each press flips between urgent and standard."""
+        from uq.domain import Urgency
+        from uq.services import review
+
+        try:
+            ctx = app_ctx(self.app)
+            case = ctx.store.case(self.case_pk)
+            if case is None:
+                return
+            target = Urgency.STANDARD if case.fields.urgency is Urgency.URGENT else Urgency.URGENT
+            review.set_facts(ctx, self.case_pk, urgency=target)
+        except UqError as exc:
+            self.app.call_from_thread(self.notify, str(exc), severity="warning")
+            return
+        except Exception as exc:
+            self.app.call_from_thread(report, self.app, exc)
+            return
+        self.app.call_from_thread(self._urgency_set, case.case_id, target.value)
+
+    def _urgency_set(self, case_id: str, urgency: str) -> None:
+        other = "standard" if urgency == "urgent" else "urgent"
+        self.notify(f"{case_id}: urgency set to {urgency} (U again for {other})")
+        self.app.post_message(CaseChanged(self.case_pk))
+        self.app.post_message(QueueChanged())
+        self.reload()
 
     def action_undo(self) -> None:
         self._undo()
