@@ -19,7 +19,7 @@ def seed_store(db: Path, n: int) -> None:
     from uq.services.context import Context
     from uq.services.sync import ingest_batch
 
-    ctx = Context.open(Config(), url=f"sqlite:///{db}")
+    ctx = Context.open(Config(), url=f"sqlite:///{db}", audit_key=lambda: b"bench-audit-key")
     real = min(n, REAL)
     now = datetime.now(UTC)
     msgs = [FetchedMessage(i + 1, now, raw, ()) for i, raw in enumerate(make_emails(real, now=now))]

@@ -168,7 +168,7 @@ def main() -> int:
     for r in range(args.rounds):
         for impl in ("old", "new"):
             url = _url(work, f"{impl}{r}", args.pg)
-            store = (OldStore if impl == "old" else Store).open(url)
+            store = OldStore.open(url) if impl == "old" else Store.open(url, audit_key=lambda: b"bench-audit-key")
             ctx = _ctx(store)
             for scen, pairs in (("500 new, empty store", first), ("400 new+50 dup+50 follow-up", second)):
                 t0 = time.perf_counter()

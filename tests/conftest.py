@@ -16,7 +16,7 @@ if _ROOT not in sys.path:  # so tests can `from tests.fixtures... import ...`
 
 from tests.fixtures.certs import TlsFiles, write_tls_files  # noqa: E402
 from tests.fixtures.dovecot import DOVECOT, Dovecot, started_dovecot  # noqa: E402
-from tests.fixtures.env import UqHome, make_uq_home, write_config  # noqa: E402, F401
+from tests.fixtures.env import TEST_AUDIT_KEY, UqHome, make_uq_home, write_config  # noqa: E402, F401
 from tests.fixtures.postgres import fresh_database  # noqa: E402
 from tests.fixtures.smtp import SmtpServer  # noqa: E402
 from uq.queue.clock import FixedClock  # noqa: E402
@@ -52,6 +52,21 @@ def _no_real_keyring() -> Iterator[None]:
         os.environ.pop("PYTHON_KEYRING_BACKEND", None)
     else:
         os.environ["PYTHON_KEYRING_BACKEND"] = saved
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _audit_key() -> Iterator[None]:
+    """Every test's audit chain is keyed by UQ_AUDIT_KEY (the keyring is off, see above), in
+    subprocesses too; tests of the keyring path remove it with monkeypatch."""
+    import os
+
+    saved = os.environ.get("UQ_AUDIT_KEY")
+    os.environ["UQ_AUDIT_KEY"] = TEST_AUDIT_KEY.decode()
+    yield
+    if saved is None:
+        os.environ.pop("UQ_AUDIT_KEY", None)
+    else:
+        os.environ["UQ_AUDIT_KEY"] = saved
 
 
 @pytest.fixture(scope="session")

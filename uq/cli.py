@@ -378,9 +378,13 @@ def cmd_audit(args: argparse.Namespace, cfg: Config) -> int:
 
     ctx = _context(cfg)
     if args.action == "verify":
-        ok, text = audit.verify(ctx)
-        print(safe_block(text)) if ok else sys.stderr.write(f"uq: {safe_line(text)}\n")
-        return 0 if ok else 1
+        verdict = audit.check(ctx)
+        if verdict.ok:
+            print(safe_block(verdict.text()))
+            return 0
+        for line in verdict.findings:  # one line per finding, each naming its case
+            sys.stderr.write(f"uq: {safe_line(line)}\n")
+        return 1
     _print_json(audit.export(ctx))
     return 0
 

@@ -326,3 +326,5 @@ class AuditEntry:
     detail: str
     prev_hash: str
     hash: str
+    subject: str | None = None  # "decision:12", "outbox:7": the row content_hash vouches for
+    content_hash: str | None = None

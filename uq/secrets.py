@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
@@ -145,10 +146,56 @@ def checked_keyring_status() -> str:
 
 
 def _keyring_get(kind: Kind, cfg: Config) -> str | None:
+    return _keyring_value(keyring_username(kind, cfg))
+
+
+def _keyring_value(username: str) -> str | None:
     try:
         import keyring
 
-        value = keyring.get_password(SERVICE, keyring_username(kind, cfg))
+        value = keyring.get_password(SERVICE, username)
     except Exception:
         return None
     return value or None
+
+
+AUDIT_KEY_ENV = "UQ_AUDIT_KEY"
+AUDIT_KEY_USER = "audit-key"
+
+
+def audit_key() -> tuple[bytes, str]:
+    """The audit chain's HMAC key and where it came from: UQ_AUDIT_KEY when set (a team
+    sharing one PostgreSQL queue sets the same value everywhere), else the keyring, where
+    `uq init` (or the first audited action, if init was skipped) creates a random one."""
+    env = os.environ.get(AUDIT_KEY_ENV)
+    if env:
+        return env.encode(), AUDIT_KEY_ENV
+    stored = _keyring_value(AUDIT_KEY_USER)
+    if stored:
+        return stored.encode(), "keyring"
+    if keyring_status() == "unavailable":
+        raise CredentialError(
+            f"no audit key: set {AUDIT_KEY_ENV} (no keyring is available to keep one; `uq init` makes one where it is)"
+        )
+    import secrets as random_source
+
+    import keyring
+
+    value = random_source.token_urlsafe(32)
+    try:
+        keyring.set_password(SERVICE, AUDIT_KEY_USER, value)
+    except Exception as exc:
+        raise CredentialError(f"cannot store the audit key in the keyring: {type(exc).__name__}") from None
+    return value.encode(), "keyring (new)"
+
+
+def cached_audit_key() -> Callable[[], bytes]:
+    """A key source for the store: resolved once, when the first audit write needs it."""
+    found: list[bytes] = []
+
+    def source() -> bytes:
+        if not found:
+            found.append(audit_key()[0])
+        return found[0]
+
+    return source

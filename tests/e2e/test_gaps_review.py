@@ -130,7 +130,8 @@ def test_audit_verify_names_the_tampered_entry(decided: tuple[Path, Path], capsy
     entries = json.loads(out)
     assert [e["id"] for e in entries] == sorted(e["id"] for e in entries)
     assert {"ingested", "decided", "queued"} <= {e["action"] for e in entries}
-    assert all(set(e) == {"id", "at", "actor", "action", "case_pk", "detail", "hash"} for e in entries)
+    keys = {"id", "at", "actor", "action", "case_pk", "detail", "subject", "content_hash", "hash"}
+    assert all(set(e) == keys for e in entries)
     assert "Jane" not in out and "Doe" not in out and "radicular" not in out, "no PHI or rationale in the trail"
     victim = next(e for e in entries if e["action"] == "decided" and e["detail"].startswith("approve"))
     with sqlite3.connect(db) as conn:

@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.corpus_loader import CORPUS_TZ, load_corpus
+from tests.fixtures.env import TEST_AUDIT_KEY
 from uq.config import Config, ReviewerConfig
 from uq.mail.imap import FetchedMessage
 from uq.mail.mime import part_data as part_bytes  # the one decoder, as the store's callers use it
@@ -96,7 +97,7 @@ def ctx(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Context]:
         url = f"sqlite:///{tmp_path / 'uq.sqlite3'}"
     c = Context(
         config=Config(reviewer=ReviewerConfig(timezone=CORPUS_TZ, user="t")),
-        store=Store.open(url),
+        store=Store.open(url, audit_key=lambda: TEST_AUDIT_KEY),
         clock=FixedClock(NOW),
     )
     yield c

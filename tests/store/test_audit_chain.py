@@ -47,7 +47,8 @@ def test_concurrent_writers_keep_one_chain(backend: str, tmp_path: Path, request
     ok, text = audit.verify(ctx)
     assert ok, text
     assert len(ctx.store.audit_entries()) == 100
-    assert ctx.store.audit_head() is not None and ctx.store.audit_head()[1] == 100  # type: ignore[index]
+    head = ctx.store.audit_head()
+    assert head is not None and head.count == 100
 
 
 def test_deleting_the_newest_entries_is_detected(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from tests.corpus_loader import load_corpus
+from tests.fixtures.env import TEST_AUDIT_KEY
 from tests.fixtures.mailcfg import case_email
 from uq.config import Config, ParseConfig, ReviewerConfig
 from uq.mail.imap import FetchedMessage
@@ -46,7 +47,7 @@ def open_ctx(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callabl
         url = f"sqlite:///{tmp_path / (tag + '.sqlite3')}"
         if request.param == "postgresql":
             url = next(request.getfixturevalue("_pg_urls"))
-        ctx = Context(config=_config(), store=Store.open(url), clock=FixedClock(NOW))
+        ctx = Context(config=_config(), store=Store.open(url, audit_key=lambda: TEST_AUDIT_KEY), clock=FixedClock(NOW))
         made.append(ctx)
         return ctx
 

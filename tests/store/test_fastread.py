@@ -7,6 +7,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from tests.fixtures.env import TEST_AUDIT_KEY
 from uq.domain import CaseFields, CaseStatus, Clock, Deadlines, SlaState, Urgency
 from uq.store.fastread import quick_queue_rows, sqlite_file
 from uq.store.repo import Store
@@ -15,7 +16,7 @@ NOW = datetime(2026, 11, 29, 13, 30, tzinfo=UTC)
 
 
 def _seed(url: str, n: int) -> Store:
-    store = Store.open(url)
+    store = Store.open(url, audit_key=lambda: TEST_AUDIT_KEY)
     with store.tx() as tx:
         for i in range(n):
             urgency = Urgency.URGENT if i % 3 == 0 else Urgency.STANDARD

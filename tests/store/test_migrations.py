@@ -124,7 +124,9 @@ def _check_data(store: Store) -> None:
     assert item.state is OutboxState.SENT and item.message_id == "<r1@x>"
     assert item.reviewer == "alice"  # a reply made before per-reviewer sending: its decision's reviewer
     assert len(store.calls(1)) == 1
-    assert store.audit_head() == ("h1", 1) and len(store.audit_entries()) == 1
+    head = store.audit_head()
+    assert head is not None and (head.hash, head.count) == ("h1", 1) and len(store.audit_entries()) == 1
+    assert head.since == {"decision": 1, "outbox": 1}, "rows before content digests are known as such"
     with store.tx() as tx:
         assert tx.cursor("INBOX", 7) == 42
         assert tx.pending_marks("INBOX", 7) == []  # old rows were all marked when stored

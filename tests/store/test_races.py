@@ -14,8 +14,10 @@ from uq.errors import GuardrailError
 from uq.queue.clock import FixedClock
 from uq.services import outbox, review
 from uq.services.context import Context
+from uq.store.audit_chain import Audited
 
 NOW = datetime(2026, 11, 29, 13, 0, tzinfo=UTC)
+A = Audited(NOW, "t", "test")  # who changed an outbox item, for the trail
 
 
 def _ctx(url: str, user: str = "reviewer") -> Context:
@@ -78,16 +80,16 @@ def test_a_late_failure_never_overwrites_a_sent_reply(tmp_path: Path) -> None:
     review.decide(ctx, pk, Outcome.APPROVE)
     item = ctx.store.outbox()[0]
     with ctx.store.tx() as tx:  # A claims
-        a = tx.claim_outbox_item(item.id, OutboxState.QUEUED, now=NOW, lease_seconds=0)
+        a = tx.claim_outbox_item(item.id, OutboxState.QUEUED, now=NOW, audited=A, lease_seconds=0)
         assert a
     with ctx.store.tx() as tx:  # the lease ran out: B takes over; A can no longer start the data
-        b = tx.claim_outbox_item(item.id, OutboxState.SENDING, now=NOW)
+        b = tx.claim_outbox_item(item.id, OutboxState.SENDING, now=NOW, audited=A)
         assert b and b != a
-        assert not tx.begin_outbox_data(item.id, a, NOW)
-        assert tx.begin_outbox_data(item.id, b, NOW)
-        tx.set_outbox(item.id, state=OutboxState.SENT, sent_at=NOW)
+        assert not tx.begin_outbox_data(item.id, a, NOW, A)
+        assert tx.begin_outbox_data(item.id, b, NOW, A)
+        tx.set_outbox(item.id, state=OutboxState.SENT, sent_at=NOW, audited=A)
     with ctx.store.tx() as tx:  # A's late failure
-        assert not tx.set_outbox(item.id, state=OutboxState.FAILED, last_error="timed out", token=a)
+        assert not tx.set_outbox(item.id, state=OutboxState.FAILED, last_error="timed out", token=a, audited=A)
     assert ctx.store.outbox()[0].state is OutboxState.SENT
     assert outbox.send_due(ctx, transport=lambda *a: None).sent == 0  # nothing left to send
 

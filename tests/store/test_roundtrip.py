@@ -9,10 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.env import TEST_AUDIT_KEY
 from uq.domain import CaseFields, CaseStatus, NurseRecommendation, OutboxState, Outcome, ReviewType, Urgency
+from uq.store.audit_chain import Audited
 from uq.store.repo import Store
 
 NOW = datetime(2026, 11, 29, 13, 30, tzinfo=UTC)
+A = Audited(NOW, "t", "test")  # who changed a decision or outbox item, for the trail
 FIELDS = CaseFields(
     case_id="UM-2026-000001",
     review_type=ReviewType.CONCURRENT,
@@ -31,7 +34,7 @@ FIELDS = CaseFields(
 
 
 def _roundtrip(url: str) -> None:
-    store = Store.open(url)
+    store = Store.open(url, audit_key=lambda: TEST_AUDIT_KEY)
     try:
         with store.tx() as tx:
             case = tx.add_case(
@@ -68,6 +71,7 @@ def _roundtrip(url: str) -> None:
                 reviewer="t",
                 decided_at=NOW,
                 seconds_spent=60,
+                audited=A,
             )
             item = tx.add_outbox(
                 case_pk=case.id,
@@ -79,10 +83,11 @@ def _roundtrip(url: str) -> None:
                 state=OutboxState.HELD,
                 not_before=NOW,
                 now=NOW,
+                audited=A,
             )
         with store.tx() as tx:  # the claim is a compare-and-set: only one sender wins
-            assert tx.claim_outbox_item(item.id, OutboxState.HELD, now=NOW)
-            assert not tx.claim_outbox_item(item.id, OutboxState.HELD, now=NOW)
+            assert tx.claim_outbox_item(item.id, OutboxState.HELD, now=NOW, audited=A)
+            assert not tx.claim_outbox_item(item.id, OutboxState.HELD, now=NOW, audited=A)
         assert store.outbox()[0].state is OutboxState.SENDING
         assert store.decisions(case.id)[0].seconds_spent == 60
     finally:
@@ -102,7 +107,7 @@ def test_postgresql_roundtrip(pg_url: str) -> None:
 
 
 def test_naive_datetime_never_reaches_the_store(tmp_path: Path) -> None:
-    store = Store.open(f"sqlite:///{tmp_path / 'uq.sqlite3'}")
+    store = Store.open(f"sqlite:///{tmp_path / 'uq.sqlite3'}", audit_key=lambda: TEST_AUDIT_KEY)
     with pytest.raises(Exception, match="naive"), store.tx() as tx:
         tx.add_case(
             case_id="X",

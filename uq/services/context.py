@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo
 
 from uq.config import Config
 from uq.queue.clock import Clock, system_clock
+from uq.secrets import cached_audit_key
+from uq.store.audit_chain import KeySource
 from uq.store.repo import Store
 
 
@@ -27,8 +29,12 @@ class Context:
     scratch: list[Path] = field(default_factory=list)  # private temp dirs (attachments): removed on close
 
     @classmethod
-    def open(cls, config: Config, *, clock: Clock = system_clock, url: str | None = None) -> Context:
-        return cls(config=config, store=Store.open(url or config.database_url), clock=clock)
+    def open(
+        cls, config: Config, *, clock: Clock = system_clock, url: str | None = None, audit_key: KeySource | None = None
+    ) -> Context:
+        """`audit_key` defaults to UQ_AUDIT_KEY / the keyring (uq.secrets.audit_key)."""
+        key = audit_key or cached_audit_key()
+        return cls(config=config, store=Store.open(url or config.database_url, audit_key=key), clock=clock)
 
     @property
     def tz(self) -> ZoneInfo:

@@ -40,6 +40,7 @@ from uq.mail.send import (
     send_message,
 )
 from uq.services.context import Context
+from uq.store.audit_chain import Audited
 
 log = logging.getLogger("uq.outbox")
 
@@ -146,18 +147,12 @@ def _send_one(ctx: Context, item: OutboxItem, summary: SendSummary, transport: T
     """One try for one reply. False when the server could not be reached at all."""
     smtp = ctx.config.smtp
     now = ctx.clock()
+    action = "resend_after_interruption" if item.state is OutboxState.SENDING else "sending"
+    claim = Audited(now, "outbox", action, f"outbox {item.id} {item.message_id}")
     with ctx.store.tx() as tx:
-        token = tx.claim_outbox_item(item.id, item.state, now=now, lease_seconds=smtp.lease_seconds)
+        token = tx.claim_outbox_item(item.id, item.state, now=now, audited=claim, lease_seconds=smtp.lease_seconds)
         if token is None:
             return True  # another sender has it, or it was undone a moment ago
-        if item.state is OutboxState.SENDING:
-            tx.audit(
-                at=now,
-                actor="outbox",
-                action="resend_after_interruption",
-                case_pk=item.case_pk,
-                detail=f"outbox {item.id} {item.message_id}",
-            )
     label = _label(ctx, item)
     if item.state is OutboxState.SENDING:
         summary.notes.append(f"{label}: its sender stopped before the message went out; sending it now")
@@ -170,7 +165,8 @@ def _send_one(ctx: Context, item: OutboxItem, summary: SendSummary, transport: T
     def before_data() -> None:
         nonlocal data_out
         with ctx.store.tx() as tx:
-            if not tx.begin_outbox_data(item.id, token, lease.until()):
+            data = Audited(ctx.clock(), "outbox", "data_out", f"outbox {item.id}")
+            if not tx.begin_outbox_data(item.id, token, lease.until(), data):
                 raise LeaseLost(f"{label}: another sender took this reply over; left to it")
         data_out = True
 
@@ -226,11 +222,9 @@ def _send_one(ctx: Context, item: OutboxItem, summary: SendSummary, transport: T
     except UqError as exc:  # credentials, TLS, configuration: nothing was sent, and nothing would be
         return _unreachable(ctx, item, token, exc, summary)
     now = ctx.clock()
+    sent = Audited(now, "outbox", "sent", f"outbox {item.id} {item.message_id}")
     with ctx.store.tx() as tx:  # accepted by the server: SENT whoever holds the item now
-        tx.set_outbox(item.id, state=OutboxState.SENT, sent_at=now)
-        tx.audit(
-            at=now, actor="outbox", action="sent", case_pk=item.case_pk, detail=f"outbox {item.id} {item.message_id}"
-        )
+        tx.set_outbox(item.id, state=OutboxState.SENT, sent_at=now, audited=sent)
     summary.sent += 1
     summary.sent_ids.append(item.id)
     log.info("outbox %d sent (case %d)", item.id, item.case_pk)
@@ -271,15 +265,9 @@ def _finish(
             token=token,
             outcome_known=known,
             uncount_attempt=uncount,
+            audited=Audited(now, "outbox", action, f"outbox {item.id}: {type(exc).__name__}"),
         ):
             return
-        tx.audit(
-            at=now,
-            actor="outbox",
-            action=action,
-            case_pk=item.case_pk,
-            detail=f"outbox {item.id}: {type(exc).__name__}",
-        )
 
 
 def _settle_uncertain(ctx: Context, item: OutboxItem, token: str, label: str, summary: SendSummary) -> bool:
@@ -313,15 +301,9 @@ def _settle_uncertain(ctx: Context, item: OutboxItem, token: str, label: str, su
             )
             return True
         if found:
+            found_it = Audited(now, "outbox", "found_in_sent", f"outbox {item.id} {mid}")
             with ctx.store.tx() as tx:
-                tx.set_outbox(item.id, state=OutboxState.SENT, sent_at=now, copy_saved=True)
-                tx.audit(
-                    at=now,
-                    actor="outbox",
-                    action="found_in_sent",
-                    case_pk=item.case_pk,
-                    detail=f"outbox {item.id} {mid}",
-                )
+                tx.set_outbox(item.id, state=OutboxState.SENT, sent_at=now, copy_saved=True, audited=found_it)
             summary.sent += 1
             summary.sent_ids.append(item.id)
             summary.notes.append(f"{label}: already delivered (found in the Sent folder); not sent again")
@@ -419,7 +401,7 @@ def retry_failed_now(ctx: Context) -> int:
     """`uq send` is an explicit request: failed items need not wait for their back-off."""
     now = ctx.clock()
     with ctx.store.tx() as tx:
-        return tx.retry_failed(now)
+        return tx.retry_failed(now, Audited(now, "outbox", "retry_now", "uq send"))
 
 
 def retry_stopped(ctx: Context, case_pk: int) -> int:
@@ -429,8 +411,7 @@ def retry_stopped(ctx: Context, case_pk: int) -> int:
     count = 0
     with ctx.store.tx() as tx:
         for item in ctx.store.outbox(states=[OutboxState.STOPPED], case_pk=case_pk):
-            if tx.requeue_outbox_item(item.id, now):
-                tx.audit(at=now, actor=ctx.user, action="send_retry", case_pk=case_pk, detail=f"outbox {item.id}")
+            if tx.requeue_outbox_item(item.id, now, Audited(now, ctx.user, "send_retry", f"outbox {item.id}")):
                 count += 1
     return count
 
@@ -455,14 +436,8 @@ def _save_sent_copies(ctx: Context) -> None:
             for item in pending:
                 sess.append(folder, item.raw)
                 with ctx.store.tx() as tx:
-                    tx.set_sent_copy_saved(item.id)
-                    tx.audit(
-                        at=ctx.clock(),
-                        actor="outbox",
-                        action="sent_copy_saved",
-                        case_pk=item.case_pk,
-                        detail=f"outbox {item.id} → {folder}",
-                    )
+                    saved = Audited(ctx.clock(), "outbox", "sent_copy_saved", f"outbox {item.id} → {folder}")
+                    tx.set_sent_copy_saved(item.id, saved)
     except UqError as exc:
         log.warning("could not save a Sent copy: %s", type(exc).__name__)
         return

@@ -31,6 +31,7 @@ from uq.paths import config_dir
 from uq.services import deadlines
 from uq.services.context import Context
 from uq.services.guardrails import agreement, check_decision, own_adverse_decision
+from uq.store.audit_chain import Audited
 
 log = logging.getLogger("uq.review")  # case primary keys and outcomes only, never case text
 
@@ -119,6 +120,7 @@ def decide(
     agrees = agreement(outcome, case.fields.nurse_recommendation)
     message_id = new_message_id(from_address.rpartition("@")[2] or "uq.invalid")
     recipients = (case.reply_to or case.sender,)
+    detail = f"{outcome.value}; agrees={agrees}" + ("; confirmed despite treatment-advice warning" if warnings else "")
     with ctx.store.tx() as tx:
         if not tx.lock_case_for_decision(case_pk, ctx.user, now):
             current = tx.case(case_pk)
@@ -137,6 +139,7 @@ def decide(
             reviewer=ctx.user,
             decided_at=now,
             seconds_spent=seconds,
+            audited=Audited(now, ctx.user, "decided", detail),
         )
         raw = compose_reply(
             case=case,
@@ -161,6 +164,7 @@ def decide(
             not_before=now + timedelta(seconds=hold),
             now=now,
             reviewer=ctx.user,
+            audited=Audited(now, ctx.user, "queued", message_id),
         )
         if outcome is Outcome.CALL_NEEDED:  # a peer-to-peer call pauses no clock
             tx.set_status(case_pk, CaseStatus.CALL_NEEDED)
@@ -169,11 +173,6 @@ def decide(
         else:
             tx.set_status(case_pk, CaseStatus.DECIDED)
         deadlines.refresh(ctx, tx, case_pk)
-        detail = f"{outcome.value}; agrees={agrees}; decision {decision.id}"
-        if warnings:
-            detail += "; confirmed despite treatment-advice warning"
-        tx.audit(at=now, actor=ctx.user, action="decided", case_pk=case_pk, detail=detail)
-        tx.audit(at=now, actor=ctx.user, action="queued", case_pk=case_pk, detail=f"outbox {item.id} {message_id}")
     log.info("case %d decided: %s, outbox %d", case_pk, outcome.value, item.id)
     return DecisionResult(decision, item, tuple(warnings))
 
@@ -192,9 +191,9 @@ def undo(ctx: Context, case_pk: int) -> Decision:
         if item is None or item.state is not OutboxState.HELD or item.not_before <= now:
             state = item.state.value if item else "missing"
             raise UqError(f"too late to undo: the reply is {state} (the hold is over)")
-        if not tx.undo_outbox_item(item.id, now):
+        if not tx.undo_outbox_item(item.id, now, Audited(now, ctx.user, "undone", f"outbox {item.id}")):
             raise UqError("too late to undo: the reply is being sent")
-        tx.undo_decision(decision.id)
+        tx.undo_decision(decision.id, Audited(now, ctx.user, "undone", f"decision {decision.id}"))
         if decision.outcome is Outcome.PEND:
             tx.cancel_pend(case_pk)
         previous = tx.active_decision(case_pk)
@@ -203,9 +202,6 @@ def undo(ctx: Context, case_pk: int) -> Decision:
             status = CaseStatus.OPEN  # the information it asked for has arrived
         tx.set_status(case_pk, status)
         deadlines.refresh(ctx, tx, case_pk)
-        tx.audit(
-            at=now, actor=ctx.user, action="undone", case_pk=case_pk, detail=f"decision {decision.id}; outbox {item.id}"
-        )
     return decision
 
 

@@ -5,10 +5,9 @@ Kept apart from the queries so the conversions (the store's edge) read in one pl
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, fields
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.engine import Row
@@ -31,14 +30,12 @@ from uq.domain import (
     ReviewType,
     Urgency,
 )
-from uq.store import db
 from uq.store.tables import (
     AttachmentRow,
     AuditRow,
     CallAttemptRow,
     CaseRow,
     DecisionRow,
-    MetaRow,
     OutboxRow,
     RawMessageRow,
 )
@@ -132,9 +129,6 @@ def _group(
 _CASE_T: Any = CaseRow.__table__  # type: ignore[attr-defined]
 _RAW_T: Any = RawMessageRow.__table__  # type: ignore[attr-defined]
 _ATT_T: Any = AttachmentRow.__table__  # type: ignore[attr-defined]
-_AUDIT_T: Any = AuditRow.__table__  # type: ignore[attr-defined]
-_META_T: Any = MetaRow.__table__  # type: ignore[attr-defined]
-AUDIT_HEAD_KEY = db.AUDIT_HEAD_KEY
 _CASE_READ_COLS = [c for c in _CASE_T.columns if c.name != "body_text"]
 
 
@@ -230,13 +224,9 @@ def outbox_from_row(r: OutboxRow) -> OutboxItem:
 
 def audit_from_row(r: AuditRow) -> AuditEntry:
     assert r.id is not None
-    return AuditEntry(r.id, r.at, r.actor, r.action, r.case_pk, r.detail, r.prev_hash, r.hash)
-
-
-def audit_hash(prev: str, at: datetime, actor: str, action: str, case_pk: int | None, detail: str) -> str:
-    """In UTC whatever zone the clock gave: the entry is read back in UTC to verify it."""
-    blob = "\x1f".join([prev, at.astimezone(UTC).isoformat(), actor, action, str(case_pk or ""), detail])
-    return hashlib.sha256(blob.encode()).hexdigest()
+    return AuditEntry(
+        r.id, r.at, r.actor, r.action, r.case_pk, r.detail, r.prev_hash, r.hash, r.subject, r.content_hash
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ from sqlmodel import create_engine
 from uq.errors import StoreError
 from uq.paths import ensure_private_dir
 
-AUDIT_HEAD_KEY = "audit_head"  # {"hash": last entry hash, "count": entries}: see repo.Tx._audit_head
+AUDIT_HEAD_KEY = "audit_head"  # the audit chain's head: see store.audit_chain.Head
 
 
 def sqlite_path(url: str) -> Path | None:

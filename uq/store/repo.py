@@ -6,7 +6,6 @@ writes in tx.py and batch.py; conversions in convert.py.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -30,11 +29,10 @@ from uq.domain import (
 )
 from uq.errors import ConflictError, StoreError
 from uq.store import db, schema
+from uq.store.audit_chain import Head, KeySource, head_record, row_digests
 from uq.store.convert import (
     _ATT_T,
     _CASE_T,
-    _META_T,
-    AUDIT_HEAD_KEY,
     RawMessageInfo,
     _chunks,
     audit_from_row,
@@ -59,11 +57,15 @@ from uq.store.tx import QUEUE_ORDER, Tx, unheld
 
 
 class Store:
-    def __init__(self, engine: Engine) -> None:
+    """`audit_key` gives the audit chain's HMAC key when it is first needed (a write to the
+    trail, or verify), so commands that only read never touch the keyring."""
+
+    def __init__(self, engine: Engine, audit_key: KeySource | None = None) -> None:
         self.engine = engine
+        self._audit_key = audit_key
 
     @classmethod
-    def open(cls, url: str, *, create: bool = True) -> Store:
+    def open(cls, url: str, *, create: bool = True, audit_key: KeySource | None = None) -> Store:
         """Creates a new database at the current schema (create=False: refuses an empty
         one instead); refuses one that is behind."""
         engine = db.make_engine(url)
@@ -76,7 +78,12 @@ class Store:
         except BaseException:
             engine.dispose()
             raise
-        return cls(engine)
+        return cls(engine, audit_key)
+
+    def audit_key(self) -> bytes:
+        if self._audit_key is None:
+            raise StoreError("no audit key: this store was opened without one")
+        return self._audit_key()
 
     def close(self) -> None:
         self.engine.dispose()
@@ -90,7 +97,7 @@ class Store:
     def tx(self) -> Iterator[Tx]:
         try:
             with Session(self.engine, expire_on_commit=False) as s:
-                yield Tx(s)
+                yield Tx(s, self._audit_key)
                 s.commit()
         except OperationalError as exc:
             raise StoreError(f"database error: {db._short(exc)}") from None
@@ -391,14 +398,16 @@ class Store:
             return [outbox_from_row(r) for r in s.exec(q)]
 
     # ---- audit
-    def audit_head(self) -> tuple[str, int] | None:
-        """(last hash, entry count) as recorded by the last audit write, if any."""
+    def audit_head(self) -> Head | None:
+        """The chain's head as the last audit write left it (None: the row is missing)."""
         with self.read() as s:
-            value = s.execute(select(_META_T.c.value).where(_META_T.c.key == AUDIT_HEAD_KEY)).scalar()
-        if value is None:
-            return None
-        stored = json.loads(value)
-        return str(stored["hash"]), int(stored["count"])
+            return head_record(s)
+
+    def content_digests(self, kind: str) -> list[tuple[int, int, str]]:
+        """(row id, case pk, digest now) of every decision or outbox item, for verify."""
+        key = self.audit_key()
+        with self.read() as s:
+            return row_digests(s, key, kind)
 
     def audit_entries(self, *, case_pk: int | None = None) -> list[AuditEntry]:
         with self.read() as s:

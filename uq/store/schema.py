@@ -23,7 +23,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from uq.errors import StoreError
 from uq.store import db, migrations
-from uq.store.convert import _AUDIT_T, _META_T
+from uq.store.audit_chain import _AUDIT_T, _META_T, since_now
 
 _PG_LOCK_KEY = 0x75715F736368656D  # "uq_schem": one advisory lock id for schema work
 # what create_all made before Alembic came, newest first: (revision, table, a column it added)
@@ -119,12 +119,15 @@ def _revision(conn: Connection) -> tuple[str | None, bool]:
 
 
 def _ensure_audit_head(conn: Connection) -> None:
-    """The audit chain's head row exists before any writer needs to lock it."""
+    """The audit chain's head row exists before any writer needs to lock it. A chain with
+    entries but no head is left so: its head was deleted, and the next writer records that
+    in the chain (store.audit_chain) rather than a fresh head hiding it."""
     if conn.execute(select(_META_T.c.key).where(_META_T.c.key == db.AUDIT_HEAD_KEY)).first() is not None:
         return
-    last = conn.execute(select(_AUDIT_T.c.hash).order_by(_AUDIT_T.c.id.desc()).limit(1)).scalar()
-    count = conn.execute(select(func.count()).select_from(_AUDIT_T)).scalar_one()
-    conn.execute(insert(_META_T).values(key=db.AUDIT_HEAD_KEY, value=json.dumps({"hash": last or "", "count": count})))
+    if conn.execute(select(func.count()).select_from(_AUDIT_T)).scalar_one():
+        return
+    head = {"hash": "", "count": 0, "since": since_now(conn)}
+    conn.execute(insert(_META_T).values(key=db.AUDIT_HEAD_KEY, value=json.dumps(head)))
 
 
 def _backup(path: Path, head: str) -> Path:

@@ -223,7 +223,11 @@ class SyncLeaseRow(SQLModel, table=True):
 
 
 class AuditRow(SQLModel, table=True):
-    """Append-only, hash-chained: `uq audit verify` detects edits and deletions."""
+    """Append-only, chained by a keyed hash: `uq audit verify` detects edits and deletions.
+
+    `subject` ("decision:12", "outbox:7") names the row an entry vouches for and
+    `content_hash` that row's content digest at the time (store.digest), so an edit to
+    the row itself is found too, not only edits to the trail."""
 
     __tablename__ = "audit"
     id: int | None = Field(default=None, primary_key=True)
@@ -232,5 +236,7 @@ class AuditRow(SQLModel, table=True):
     action: str = Field(index=True)
     case_pk: int | None = Field(default=None, index=True)
     detail: str = ""
+    subject: str | None = Field(default=None, index=True)
+    content_hash: str | None = None
     prev_hash: str = ""
     hash: str = ""

@@ -6,13 +6,12 @@ outbox item and audit entries) happen in one Tx, so a crash leaves all of it or 
 
 from __future__ import annotations
 
-import json
 import secrets
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, or_, update
+from sqlalchemy import insert, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -30,20 +29,18 @@ from uq.domain import (
     Outcome,
 )
 from uq.errors import StoreError
+from uq.store.audit_chain import Audited, AuditTx, Head, KeySource
 from uq.store.batch import BatchTx
 from uq.store.convert import (
-    _AUDIT_T,
-    _META_T,
-    AUDIT_HEAD_KEY,
     URGENCY_RANK,
     _chunks,
-    audit_hash,
     call_from_row,
     case_from_row,
     decision_from_row,
     field_values,
     outbox_from_row,
 )
+from uq.store.digest import DECISION, OUTBOX, UNHASHED
 from uq.store.tables import (
     CallAttemptRow,
     CaseRow,
@@ -57,13 +54,20 @@ from uq.store.tables import (
 # ---------------------------------------------------------------- unit of work
 
 
-class Tx(BatchTx):
-    """One transaction. Lookups see this transaction's own uncommitted writes."""
+OUTBOX_UNHASHED = UNHASHED[OUTBOX]
 
-    def __init__(self, session: Session) -> None:
+
+class Tx(BatchTx, AuditTx):
+    """One transaction. Lookups see this transaction's own uncommitted writes.
+
+    Every change to a decision or an outbox item takes an `Audited` and goes through
+    `record_change` (outbox items through `change_outbox`), so the trail holds each row's
+    content digest as it was left."""
+
+    def __init__(self, session: Session, key_source: KeySource | None = None) -> None:
         self.s = session
-        self._audit_last: str | None = None  # the chain's head, once read in this transaction
-        self._audit_count = 0
+        self._key_source = key_source
+        self._head: Head | None = None  # the audit chain's head, once read (and locked) here
 
     # -- sync cursor
     def cursor(self, mailbox: str, uidvalidity: int) -> int | None:
@@ -341,6 +345,7 @@ class Tx(BatchTx):
         reviewer: str,
         decided_at: datetime,
         seconds_spent: int | None,
+        audited: Audited,
     ) -> Decision:
         row = DecisionRow(
             case_pk=case_pk,
@@ -357,10 +362,13 @@ class Tx(BatchTx):
         )
         self.s.add(row)
         self.s.flush()
+        assert row.id is not None
+        self.record_change(DECISION, [row.id], audited)
         return decision_from_row(row)
 
-    def undo_decision(self, decision_id: int) -> None:
+    def undo_decision(self, decision_id: int, audited: Audited) -> None:
         self.s.execute(update(DecisionRow).where(col(DecisionRow.id) == decision_id).values(undone=True))
+        self.record_change(DECISION, [decision_id], audited)
 
     def add_call(
         self, *, case_pk: int, at: datetime, number: str, outcome: CallOutcome, note: str, reviewer: str
@@ -382,6 +390,7 @@ class Tx(BatchTx):
         state: OutboxState,
         not_before: datetime,
         now: datetime,
+        audited: Audited,
         reviewer: str = "",
     ) -> OutboxItem:
         row = OutboxRow(
@@ -398,7 +407,26 @@ class Tx(BatchTx):
         )
         self.s.add(row)
         self.s.flush()
+        assert row.id is not None
+        self.record_change(OUTBOX, [row.id], audited)
         return outbox_from_row(row)
+
+    def change_outbox(
+        self, item_id: int, values: dict[str, Any], audited: Audited | None, *, where: Sequence[Any] = ()
+    ) -> bool:
+        """The one way an outbox item changes: a compare-and-set UPDATE (only while every
+        `where` condition holds) and, when it applied, an audit entry with the item's new
+        content digest, in this transaction. `audited` may be None only for changes to
+        columns outside the digest (a lease renewal moves not_before alone)."""
+        q = update(OutboxRow).where(col(OutboxRow.id) == item_id, *where).values(**values)
+        if not self.s.execute(q).rowcount:  # type: ignore[attr-defined]
+            return False
+        if audited is None:
+            if not set(values) <= set(OUTBOX_UNHASHED):
+                raise StoreError(f"outbox change of {sorted(values)} needs an audit entry")
+            return True
+        self.record_change(OUTBOX, [item_id], audited)
+        return True
 
     def claim_outbox_item(
         self,
@@ -406,6 +434,7 @@ class Tx(BatchTx):
         expected: OutboxState,
         *,
         now: datetime,
+        audited: Audited,
         lease_seconds: float = 120,
         token: str | None = None,
     ) -> str | None:
@@ -414,65 +443,43 @@ class Tx(BatchTx):
         senders that read the same due item only one matches; an item whose lease lapsed
         (its sender died) is claimed the same way, and its old token stops matching."""
         token = token or secrets.token_hex(8)
-        res = self.s.execute(
-            update(OutboxRow)
-            .where(
-                col(OutboxRow.id) == item_id, col(OutboxRow.state) == expected.value, col(OutboxRow.not_before) <= now
-            )
-            .values(
-                state=OutboxState.SENDING.value,
-                attempts=OutboxRow.attempts + 1,
-                not_before=now + timedelta(seconds=lease_seconds),
-                lease_token=token,
-            )
-        )
-        return token if res.rowcount else None  # type: ignore[attr-defined]
+        values = {
+            "state": OutboxState.SENDING.value,
+            "attempts": OutboxRow.attempts + 1,
+            "not_before": now + timedelta(seconds=lease_seconds),
+            "lease_token": token,
+        }
+        where = [col(OutboxRow.state) == expected.value, col(OutboxRow.not_before) <= now]
+        return token if self.change_outbox(item_id, values, audited, where=where) else None
 
     def renew_outbox_lease(self, item_id: int, token: str, until: datetime) -> bool:
-        """Extend a live claim; False once the claim is no longer this token's."""
-        res = self.s.execute(
-            update(OutboxRow)
-            .where(col(OutboxRow.id) == item_id, col(OutboxRow.lease_token) == token, _in_flight())
-            .values(not_before=until)
-        )
-        return bool(res.rowcount)  # type: ignore[attr-defined]
+        """Extend a live claim; False once the claim is no longer this token's. Not audited:
+        only the lease's end moves (outside the content digest)."""
+        where = [col(OutboxRow.lease_token) == token, _in_flight()]
+        return self.change_outbox(item_id, {"not_before": until}, None, where=where)
 
-    def begin_outbox_data(self, item_id: int, token: str, until: datetime) -> bool:
+    def begin_outbox_data(self, item_id: int, token: str, until: datetime, audited: Audited) -> bool:
         """The fencing check before the message goes out: only the current claim may send,
         and from here on the outcome counts as unknown until the server answers."""
-        res = self.s.execute(
-            update(OutboxRow)
-            .where(
-                col(OutboxRow.id) == item_id,
-                col(OutboxRow.lease_token) == token,
-                col(OutboxRow.state) == OutboxState.SENDING.value,
-            )
-            .values(
-                state=OutboxState.UNCERTAIN.value,
-                unknown_outcomes=OutboxRow.unknown_outcomes + 1,
-                not_before=until,
-            )
-        )
-        return bool(res.rowcount)  # type: ignore[attr-defined]
+        values = {
+            "state": OutboxState.UNCERTAIN.value,
+            "unknown_outcomes": OutboxRow.unknown_outcomes + 1,
+            "not_before": until,
+        }
+        where = [col(OutboxRow.lease_token) == token, col(OutboxRow.state) == OutboxState.SENDING.value]
+        return self.change_outbox(item_id, values, audited, where=where)
 
-    def undo_outbox_item(self, item_id: int, now: datetime) -> bool:
+    def undo_outbox_item(self, item_id: int, now: datetime, audited: Audited) -> bool:
         """Compare-and-set HELD → UNDONE, only while the hold lasts."""
-        res = self.s.execute(
-            update(OutboxRow)
-            .where(
-                col(OutboxRow.id) == item_id,
-                col(OutboxRow.state) == OutboxState.HELD.value,
-                col(OutboxRow.not_before) > now,
-            )
-            .values(state=OutboxState.UNDONE.value)
-        )
-        return bool(res.rowcount)  # type: ignore[attr-defined]
+        where = [col(OutboxRow.state) == OutboxState.HELD.value, col(OutboxRow.not_before) > now]
+        return self.change_outbox(item_id, {"state": OutboxState.UNDONE.value}, audited, where=where)
 
     def set_outbox(
         self,
         item_id: int,
         *,
         state: OutboxState,
+        audited: Audited,
         not_before: datetime | None = None,
         last_error: str | None = None,
         sent_at: datetime | None = None,
@@ -495,27 +502,20 @@ class Tx(BatchTx):
             values["unknown_outcomes"] = OutboxRow.unknown_outcomes - 1
         if copy_saved:
             values["sent_copy_saved"] = True
-        q = update(OutboxRow).where(col(OutboxRow.id) == item_id)
-        if token is not None:
-            q = q.where(col(OutboxRow.lease_token) == token, _in_flight())
-        res = self.s.execute(q.values(**values))
-        return bool(res.rowcount)  # type: ignore[attr-defined]
+        where = [col(OutboxRow.lease_token) == token, _in_flight()] if token is not None else []
+        return self.change_outbox(item_id, values, audited, where=where)
 
-    def requeue_outbox_item(self, item_id: int, now: datetime) -> bool:
+    def requeue_outbox_item(self, item_id: int, now: datetime, audited: Audited) -> bool:
         """STOPPED → QUEUED, its tries counted afresh (the reviewer asked for it)."""
-        res = self.s.execute(
-            update(OutboxRow)
-            .where(col(OutboxRow.id) == item_id, col(OutboxRow.state) == OutboxState.STOPPED.value)
-            .values(state=OutboxState.QUEUED.value, attempts=0, unknown_outcomes=0, not_before=now)
-        )
-        return bool(res.rowcount)  # type: ignore[attr-defined]
+        values = {"state": OutboxState.QUEUED.value, "attempts": 0, "unknown_outcomes": 0, "not_before": now}
+        where = [col(OutboxRow.state) == OutboxState.STOPPED.value]
+        return self.change_outbox(item_id, values, audited, where=where)
 
-    def retry_failed(self, now: datetime) -> int:
-        """Failed items become due now, atomically: nothing another sender holds is touched."""
-        res = self.s.execute(
-            update(OutboxRow).where(col(OutboxRow.state) == OutboxState.FAILED.value).values(not_before=now)
-        )
-        return int(res.rowcount)  # type: ignore[attr-defined]
+    def retry_failed(self, now: datetime, audited: Audited) -> int:
+        """Failed items become due now: nothing another sender took meanwhile is touched."""
+        failed = self.s.exec(select(OutboxRow.id).where(OutboxRow.state == OutboxState.FAILED.value)).all()
+        where = [col(OutboxRow.state) == OutboxState.FAILED.value]
+        return sum(self.change_outbox(i, {"not_before": now}, audited, where=where) for i in failed if i is not None)
 
     def lock_case_for_decision(self, case_pk: int, user: str, now: datetime) -> bool:
         """The first statement of a decision's transaction: takes the case's write lock and
@@ -531,61 +531,8 @@ class Tx(BatchTx):
         )
         return bool(res.rowcount)  # type: ignore[attr-defined]
 
-    def set_sent_copy_saved(self, item_id: int) -> None:
-        self.s.execute(update(OutboxRow).where(col(OutboxRow.id) == item_id).values(sent_copy_saved=True))
-
-    def audit(self, *, at: datetime, actor: str, action: str, case_pk: int | None = None, detail: str = "") -> None:
-        """Append to the hash chain. Detail must never carry PHI (ids and outcomes only)."""
-        self.audit_many([(at, actor, action, case_pk, detail)])
-
-    def audit_many(self, entries: Sequence[tuple[datetime, str, str, int | None, str]]) -> None:
-        """Append (at, actor, action, case_pk, detail) entries in order, in one statement.
-        The chain's head is read (and locked, where the database can) once per transaction
-        and then kept here: every audit write goes through this method, so it stays true."""
-        if not entries:
-            return
-        prev = self._audit_head()
-        rows = []
-        for at, actor, action, case_pk, detail in entries:
-            h = audit_hash(prev, at, actor, action, case_pk, detail)
-            rows.append(
-                {
-                    "at": at,
-                    "actor": actor,
-                    "action": action,
-                    "case_pk": case_pk,
-                    "detail": detail,
-                    "prev_hash": prev,
-                    "hash": h,
-                }
-            )
-            prev = h
-        self.s.execute(insert(_AUDIT_T), rows)
-        self._audit_last = prev
-        self._audit_count += len(rows)
-        head = json.dumps({"hash": prev, "count": self._audit_count})
-        self.s.execute(update(_META_T).where(_META_T.c.key == AUDIT_HEAD_KEY).values(value=head))
-
-    def _audit_head(self) -> str:
-        """The chain's head, read under the database's write lock: the first statement is
-        an UPDATE of the head row, which takes SQLite's write lock (and PostgreSQL's row
-        lock) before anything is read, so two writers can never both extend one entry.
-        The head row also records the entry count, so `audit verify` notices deleted
-        newest entries."""
-        if self._audit_last is None:
-            res = self.s.execute(update(_META_T).where(_META_T.c.key == AUDIT_HEAD_KEY).values(value=_META_T.c.value))
-            if res.rowcount:  # type: ignore[attr-defined]
-                stored = json.loads(
-                    self.s.execute(select(_META_T.c.value).where(_META_T.c.key == AUDIT_HEAD_KEY)).scalar_one()
-                )
-                self._audit_last, self._audit_count = str(stored["hash"]), int(stored["count"])
-            else:  # schema.ensure creates the row; this covers a store opened without it
-                last = self.s.execute(select(_AUDIT_T.c.hash).order_by(_AUDIT_T.c.id.desc()).limit(1)).scalar()
-                count = self.s.execute(select(func.count()).select_from(_AUDIT_T)).scalar_one()
-                self._audit_last, self._audit_count = last or "", int(count)
-                head = json.dumps({"hash": self._audit_last, "count": self._audit_count})
-                self.s.execute(insert(_META_T).values(key=AUDIT_HEAD_KEY, value=head))
-        return self._audit_last
+    def set_sent_copy_saved(self, item_id: int, audited: Audited) -> None:
+        self.change_outbox(item_id, {"sent_copy_saved": True}, audited)
 
     def _case_row(self, case_pk: int) -> CaseRow:
         row = self.s.get(CaseRow, case_pk)
