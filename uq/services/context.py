@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 
 from uq.config import Config
 from uq.queue.clock import Clock, system_clock
-from uq.secrets import cached_audit_key
 from uq.store.audit_chain import KeySource
 from uq.store.repo import Store
 
@@ -33,8 +32,7 @@ class Context:
         cls, config: Config, *, clock: Clock = system_clock, url: str | None = None, audit_key: KeySource | None = None
     ) -> Context:
         """`audit_key` defaults to UQ_AUDIT_KEY / the keyring (uq.secrets.audit_key)."""
-        key = audit_key or cached_audit_key()
-        return cls(config=config, store=Store.open(url or config.database_url, audit_key=key), clock=clock)
+        return cls(config=config, store=Store.open(url or config.database_url, audit_key=audit_key), clock=clock)
 
     @property
     def tz(self) -> ZoneInfo:

@@ -28,6 +28,7 @@ from uq.domain import (
     Outcome,
 )
 from uq.errors import ConflictError, StoreError
+from uq.secrets import cached_audit_key
 from uq.store import db, schema
 from uq.store.audit_chain import Head, KeySource, head_record, row_digests
 from uq.store.convert import (
@@ -58,11 +59,12 @@ from uq.store.tx import QUEUE_ORDER, Tx, unheld
 
 class Store:
     """`audit_key` gives the audit chain's HMAC key when it is first needed (a write to the
-    trail, or verify), so commands that only read never touch the keyring."""
+    trail, or verify), so commands that only read never touch the keyring; by default
+    UQ_AUDIT_KEY, else the keyring (uq.secrets.audit_key)."""
 
     def __init__(self, engine: Engine, audit_key: KeySource | None = None) -> None:
         self.engine = engine
-        self._audit_key = audit_key
+        self._audit_key = audit_key or cached_audit_key()
 
     @classmethod
     def open(cls, url: str, *, create: bool = True, audit_key: KeySource | None = None) -> Store:
@@ -81,8 +83,6 @@ class Store:
         return cls(engine, audit_key)
 
     def audit_key(self) -> bytes:
-        if self._audit_key is None:
-            raise StoreError("no audit key: this store was opened without one")
         return self._audit_key()
 
     def close(self) -> None:

@@ -13,8 +13,8 @@ import json
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003_audit_content"
-down_revision: str | None = "0002_pending_mark"
+revision = "0004_audit_content"
+down_revision: str | None = "0003_outbox_send_once"
 branch_labels: str | None = None
 depends_on: str | None = None
 
