@@ -10,6 +10,7 @@ by case ID. Each finding is one line; none means intact.
 from __future__ import annotations
 
 import hmac
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,7 +65,7 @@ def check(ctx: Context) -> Verdict:
     since: dict[str, int] = {}
     if head is not None and not head.key_id:  # written before uq keyed its chain; no write since
         keyed_from = len(entries)
-        since = dict(head.since)
+        since = dict(head.since) or {kind: sys.maxsize for kind in _NOUN}  # no snapshot: every row predates
     prev = ""
     for i, e in enumerate(entries):
         if i < keyed_from:

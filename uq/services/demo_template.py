@@ -13,6 +13,7 @@ its own.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import sqlite3
@@ -25,6 +26,7 @@ from uq.paths import cache_dir, ensure_private_dir
 
 DB_NAME = "demo.sqlite3"
 _REF_KEY = "demo_template_ref"
+_RECORDED = ("decision", "outbox")  # tables whose rows the audit chain vouches for
 
 
 def template_path() -> Path:
@@ -56,7 +58,9 @@ def restore(root: Path, now: datetime) -> bool:
             _shift_times(conn, delta)
             conn.execute("DELETE FROM uq_meta WHERE key = ?", (_REF_KEY,))
             conn.execute("DELETE FROM audit")  # and restart the chain's head with it
-            conn.execute("UPDATE uq_meta SET value = ? WHERE key = 'audit_head'", ('{"hash": "", "count": 0}',))
+            since = {t: conn.execute(f"SELECT coalesce(max(id), 0) FROM {t}").fetchone()[0] for t in _RECORDED}
+            head = json.dumps({"hash": "", "count": 0, "since": since})  # the demo's rows predate its chain
+            conn.execute("UPDATE uq_meta SET value = ? WHERE key = 'audit_head'", (head,))
             conn.commit()
         finally:
             conn.close()
