@@ -13,8 +13,8 @@ import json
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_audit_content"
-down_revision: str | None = "0003_outbox_send_once"
+revision = "0006_audit_content"
+down_revision: str | None = "0005_sync_lease"
 branch_labels: str | None = None
 depends_on: str | None = None
 
