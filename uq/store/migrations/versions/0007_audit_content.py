@@ -13,8 +13,8 @@ import json
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_audit_content"
-down_revision: str | None = "0005_sync_lease"
+revision = "0007_audit_content"
+down_revision: str | None = "0006_case_clocks"
 branch_labels: str | None = None
 depends_on: str | None = None
 
