@@ -15,7 +15,7 @@ from uq.queue.sla import clock_problems
 from uq.services.context import Context
 from uq.services.deadlines import deadlines_for
 from uq.services.pdf_pass import fill_pdf_texts
-from uq.store.convert import RawMessageInfo
+from uq.store.convert import RawMessageInfo as RawMessageInfo  # re-exported: the TUI types its rows by it
 from uq.store.rows import QueueRow
 
 
@@ -40,6 +40,19 @@ def queue_rows(ctx: Context, *, include_closed: bool = False) -> Iterator[QueueR
 def outbox_counts(ctx: Context) -> dict[str, int]:
     """{state: count} for the status bar."""
     return ctx.store.outbox_counts()
+
+
+SET_ASIDE_KINDS = ("quarantined", "not_case")
+
+
+def set_aside_counts(ctx: Context) -> dict[str, int]:
+    """{"quarantined": n, "not_case": m}: mail that made no case, for the status bar."""
+    return ctx.store.raw_kind_counts(SET_ASIDE_KINDS)
+
+
+def set_aside(ctx: Context, limit: int = 500) -> list[RawMessageInfo]:
+    """The newest quarantined and not-case messages first (what `uq quarantine --all` lists)."""
+    return ctx.store.raw_messages(kinds=SET_ASIDE_KINDS)[::-1][:limit]
 
 
 def id_problem_map(ctx: Context, cases: list[Case]) -> dict[int, list[str]]:

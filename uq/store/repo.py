@@ -416,6 +416,16 @@ class Store:
                 q = q.where(AuditRow.case_pk == case_pk)
             return [audit_from_row(r) for r in s.exec(q.order_by(col(AuditRow.id)))]
 
+    def raw_kind_counts(self, kinds: Sequence[str]) -> dict[str, int]:
+        """{kind: messages} for the given raw message kinds (the status bar's set-aside mail)."""
+        q = (
+            select(RawMessageRow.kind, func.count())
+            .where(col(RawMessageRow.kind).in_(list(kinds)))
+            .group_by(col(RawMessageRow.kind))
+        )
+        with self.read() as s:
+            return {k: 0 for k in kinds} | {kind: int(n) for kind, n in s.execute(q)}
+
     def counts(self) -> dict[str, int]:
         with self.read() as s:
             open_n = s.exec(select(func.count()).select_from(CaseRow).where(CaseRow.status != "decided")).one()

@@ -30,6 +30,7 @@ from uq.queue.sla import sla_state
 from uq.tui.keymap import binding
 from uq.tui.messages import CaseChanged, QueueChanged
 from uq.tui.screens.decide import CallModal, DecisionModal, app_ctx, report, run_external
+from uq.tui.screens.intake import AcceptUpdateModal
 from uq.tui.widgets.case_view import CaseView, Section
 
 if TYPE_CHECKING:
@@ -46,6 +47,7 @@ class CaseData:
     attachment_names: list[str]
     due_at: datetime
     window_start: datetime | None
+    unverified: list[tuple[int, str, str]]  # (message id, sender, subject) not yet accepted
 
 
 def viewer_command() -> list[str] | None:
@@ -81,6 +83,7 @@ class CaseScreen(Screen[None]):
         binding("set_urgency", "set_urgency"),
         binding("open_attachment", "open_attachment", show=True),
         binding("raw", "toggle_raw", show=True),
+        binding("accept_update", "accept_update"),
         Binding("space", "page_down", show=False),
     ]
 
@@ -126,6 +129,7 @@ class CaseScreen(Screen[None]):
                 [a.filename for a in detail.attachments],
                 d.due_at,
                 d.window_start,
+                [(m.id, m.sender, m.subject) for m in detail.thread if m.kind == "unverified"],
             )
         except Exception as exc:
             self.app.call_from_thread(report, self.app, exc)
@@ -257,6 +261,41 @@ class CaseScreen(Screen[None]):
             self.notify(f"The viewer exited with status {code}", severity="warning")
         else:
             self.notify(f"Opened {path.name} in the system viewer")
+
+    # -------------------------------------------------------------- unverified updates
+
+    def action_accept_update(self) -> None:
+        if self.data is None or not self.data.unverified:
+            self.notify("No unverified update on this case", severity="warning")
+            return
+        raw_pk, sender, subject = self.data.unverified[0]  # the oldest first
+        case_id = self.data.case_id
+
+        def answered(accept: bool | None) -> None:
+            if accept:
+                self._accept(raw_pk)
+
+        self.app.push_screen(AcceptUpdateModal(case_id, raw_pk, sender, subject), answered)
+
+    @work(thread=True, exclusive=True, group="case-accept")
+    def _accept(self, raw_pk: int) -> None:
+        from uq.services import trust
+
+        try:
+            changed = trust.accept_update(app_ctx(self.app), self.case_pk, raw_pk)
+        except UqError as exc:
+            self.app.call_from_thread(self.notify, str(exc), severity="warning")
+            return
+        except Exception as exc:
+            self.app.call_from_thread(report, self.app, exc)
+            return
+        self.app.call_from_thread(self._accepted, raw_pk, changed)
+
+    def _accepted(self, raw_pk: int, changed: list[str]) -> None:
+        self.notify(f"update #{raw_pk} accepted; changed: {', '.join(changed) or 'nothing'}")
+        self.app.post_message(CaseChanged(self.case_pk))
+        self.app.post_message(QueueChanged())
+        self.reload()
 
     # -------------------------------------------------------------- actions
 

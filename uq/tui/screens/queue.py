@@ -67,16 +67,24 @@ class QueueScreen(Screen[None]):
         *(binding(name, f"decide('{name}')") for name in _OUTCOME_ACTIONS),
         binding("log_call"),
         binding("undo"),
+        binding("set_aside"),
         *(binding(f"view_{n}", f"view({n})") for n in range(1, 10)),
     ]
 
     class Loaded(Message):
         def __init__(
-            self, rows: list[DisplayRow], outbox: dict[str, int], keep_pk: int | None, *, quick: bool = False
+            self,
+            rows: list[DisplayRow],
+            outbox: dict[str, int],
+            keep_pk: int | None,
+            *,
+            quick: bool = False,
+            set_aside: dict[str, int] | None = None,
         ) -> None:
             super().__init__()
             self.rows = rows
             self.outbox = outbox
+            self.set_aside = set_aside
             self.keep_pk = keep_pk
             self.quick = quick  # from the start-up fast path: the full load replaces it
 
@@ -182,10 +190,11 @@ class QueueScreen(Screen[None]):
                 ]
             )
             outbox = queries.outbox_counts(ctx)
+            set_aside = queries.set_aside_counts(ctx)
         except Exception as exc:
             self.app.post_message(ErrorRaised(exc))
             return
-        self.post_message(self.Loaded(rows, outbox, keep_pk))
+        self.post_message(self.Loaded(rows, outbox, keep_pk, set_aside=set_aside))
 
     def on_queue_screen_loaded(self, message: Loaded) -> None:
         if message.quick and self.loaded:
@@ -207,6 +216,8 @@ class QueueScreen(Screen[None]):
             self.query_one("#queue-title", Static).update(f"uq · loading the queue… (first {len(message.rows)} shown)")
             return
         self.status.update_info(outbox=message.outbox, open_cases=len(self.all_rows), breached=self._breached(now))
+        if message.set_aside is not None:
+            self.status.update_info(set_aside=message.set_aside)
         self._announce_new()
 
     def _apply(self, keep_pk: int | None = None) -> None:
@@ -319,6 +330,11 @@ class QueueScreen(Screen[None]):
         self.reload()
 
     # ------------------------------------------------------------ actions: moving
+
+    def action_set_aside(self) -> None:
+        from uq.tui.screens.intake import SetAsideScreen
+
+        self.app.push_screen(SetAsideScreen())
 
     def action_cursor_down(self) -> None:
         self.queue_list.move(1)

@@ -33,6 +33,7 @@ class StatusInfo:
     open_cases: int = 0
     reviewer: str = ""
     notice: str = ""  # e.g. where demo replies go
+    set_aside: dict[str, int] = field(default_factory=dict)  # {"quarantined": n, "not_case": m}
 
 
 class StatusBar(Static):
@@ -67,6 +68,11 @@ class StatusBar(Static):
         text.append(outbox, style="bold red" if o.get("failed") or o.get("stopped") else "")
         text.append(" │ ")
         text.append(f"{i.breached} breached", style="bold red" if i.breached else "")
+        quarantined, not_case = i.set_aside.get("quarantined", 0), i.set_aside.get("not_case", 0)
+        if quarantined or not_case:  # mail that made no case: I lists it
+            text.append(" │ ")
+            text.append(f"{quarantined} quarantined", style="bold yellow" if quarantined else "")
+            text.append(f" {not_case} set aside (I)")
         text.append(f" │ {i.reviewer}")
         if i.notice:
             text.append(f" │ {i.notice}")
