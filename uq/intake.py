@@ -135,7 +135,7 @@ def spoof_flag(case_id: str, other_senders: Iterable[str]) -> str:
 def unverified_flag(sender: str, raw_pk: int, case_id: str) -> str:
     return (
         f"unverified update #{raw_pk} from {sender}: changes nothing until accepted "
-        f"(uq accept {case_id} {raw_pk}, or A on the case)"
+        f"(uq accept {case_id} {raw_pk}, or on the case screen)"
     )
 
 

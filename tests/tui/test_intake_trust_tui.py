@@ -1,6 +1,6 @@
 """Set-aside mail and unverified updates in the real App (demo store, fixed clock): the
 status bar counts quarantined and set-aside emails and `I` lists them; a follow-up from a
-stranger shows on the case and changes nothing until `A` and a confirmation."""
+stranger shows on the case and changes nothing until `V` and a confirmation."""
 
 from __future__ import annotations
 
@@ -68,12 +68,12 @@ async def test_status_counts_set_aside_and_unverified_updates(make_app: Any) -> 
         text = screen.query_one(CaseView).text
         assert "Unverified updates" in text and "someone@elsewhere.example" in text
         assert screen.data is not None and screen.data.headline.startswith("urgent")
-        await pilot.press("A")
+        await pilot.press("V")
         await wait_for(pilot, lambda: isinstance(app.screen, AcceptUpdateModal))
         await pilot.press("n")  # kept unverified: nothing changes
         await settle(pilot)
         assert _urgency(ctx, case.id) is Urgency.URGENT
-        await pilot.press("A")
+        await pilot.press("V")
         await wait_for(pilot, lambda: isinstance(app.screen, AcceptUpdateModal))
         await pilot.press("y")
         await wait_for(pilot, lambda: _urgency(ctx, case.id) is Urgency.STANDARD)

@@ -111,7 +111,7 @@ def case_sections(ctx: Context, detail: CaseDetail) -> list[Section]:
             (f"#{m.id}", f"from {m.sender} · {_t(ctx, m.internaldate or m.ingested_at)} · {m.subject}")
             for m in unverified
         ]
-        rows.append(("", f"Not applied. Accept one: uq accept {c.case_id} N (or A on the case)"))
+        rows.append(("", f"Not applied. Accept one: uq accept {c.case_id} N (or V on the case screen)"))
         sections.insert(1 if c.problems else 0, ("Unverified updates (not from the case's sender)", rows))
     if len(detail.thread) > 1:
         sections.append(

@@ -44,7 +44,7 @@ _SPECS: tuple[ActionSpec, ...] = (
     ActionSpec("set_urgency", "U", "Set urgency", show=False),
     ActionSpec("open_attachment", "o", "Open attachment", show=False),
     ActionSpec("raw", "r", "Raw email", show=False),
-    ActionSpec("accept_update", "A", "Accept unverified update", show=False),
+    ActionSpec("accept_update", "V", "Accept (verify) an unverified update", show=False),
     ActionSpec("set_aside", "I", "Set-aside mail", show=False),
     ActionSpec("help", "question_mark", "Help"),
     ActionSpec("palette", "ctrl+p", "Commands", show=False),

@@ -1,6 +1,6 @@
 """Mail that made no change to the queue on its own: the set-aside list (quarantined and
 not-case emails, `I` on the queue) and the confirmation before an unverified update
-(a follow-up from someone other than the case's sender) is accepted (`A` on a case)."""
+(a follow-up from someone other than the case's sender) is accepted (`V` on a case)."""
 
 from __future__ import annotations
 
