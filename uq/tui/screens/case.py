@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import platform
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from rich.text import Text
 from textual import work
@@ -34,7 +34,10 @@ from uq.tui.screens.intake import AcceptUpdateModal
 from uq.tui.widgets.case_view import CaseView, Section
 
 if TYPE_CHECKING:
+    from uq.services.context import Context
     from uq.services.review import DecisionResult
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -281,15 +284,22 @@ class CaseScreen(Screen[None]):
     def _accept(self, raw_pk: int) -> None:
         from uq.services import trust
 
+        self._in_worker(
+            lambda ctx: trust.accept_update(ctx, self.case_pk, raw_pk), lambda changed: self._accepted(raw_pk, changed)
+        )
+
+    def _in_worker(self, call: Callable[[Context], T], done: Callable[[T], None]) -> None:
+        """Run a service call from a thread worker: a UqError is a warning toast, anything
+        else the app's error report; `done` gets the result on the UI thread."""
         try:
-            changed = trust.accept_update(app_ctx(self.app), self.case_pk, raw_pk)
+            result = call(app_ctx(self.app))
         except UqError as exc:
             self.app.call_from_thread(self.notify, str(exc), severity="warning")
             return
         except Exception as exc:
             self.app.call_from_thread(report, self.app, exc)
             return
-        self.app.call_from_thread(self._accepted, raw_pk, changed)
+        self.app.call_from_thread(done, result)
 
     def _accepted(self, raw_pk: int, changed: list[str]) -> None:
         self.notify(f"update #{raw_pk} accepted; changed: {', '.join(changed) or 'nothing'}")
@@ -352,15 +362,7 @@ class CaseScreen(Screen[None]):
     def _undo(self) -> None:
         from uq.services import review
 
-        try:
-            review.undo(app_ctx(self.app), self.case_pk)
-        except UqError as exc:
-            self.app.call_from_thread(self.notify, str(exc), severity="warning")
-            return
-        except Exception as exc:
-            self.app.call_from_thread(report, self.app, exc)
-            return
-        self.app.call_from_thread(self._undone)
+        self._in_worker(lambda ctx: review.undo(ctx, self.case_pk), lambda _result: self._undone())
 
     def _undone(self) -> None:
         case_id = self.data.case_id if self.data else f"#{self.case_pk}"
