@@ -258,21 +258,24 @@ def cmd_undo(args: argparse.Namespace, cfg: Config) -> int:
 
 def cmd_quarantine(args: argparse.Namespace, cfg: Config) -> int:
     ctx = _context(cfg)
+    from uq.services import queries
+
     kinds = ["quarantined", "not_case"] if args.all else ["quarantined"]
     rows: list[dict[str, Any]] = [
         {
-            "id": m.id,
-            "kind": m.kind,
-            "reason": m.reason,
-            "sender": m.sender,
-            "subject": m.subject,
-            "uid": m.uid,
-            "mailbox": m.mailbox,
-            "message_id": m.message_id,
-            "received": (m.internaldate or m.ingested_at).isoformat(),
-            "size": m.size,
+            "id": a.info.id,
+            "kind": a.info.kind,
+            "reason": a.info.reason,
+            "sender": a.sender,
+            "subject": a.subject,
+            "date": a.date.isoformat() if a.date else None,  # the Date header
+            "uid": a.info.uid,
+            "mailbox": a.info.mailbox,
+            "message_id": a.info.message_id,
+            "received": (a.info.internaldate or a.info.ingested_at).isoformat(),
+            "size": a.info.size,
         }
-        for m in ctx.store.raw_messages(kinds=kinds)
+        for a in queries.set_aside(ctx, kinds)
     ]
     if args.json:
         _print_json(rows)
@@ -280,8 +283,9 @@ def cmd_quarantine(args: argparse.Namespace, cfg: Config) -> int:
     if not rows:
         print("nothing quarantined" + (" and no non-case mail" if args.all else ""))
     for r in rows:
+        when = (r["date"] or r["received"])[:16].replace("T", " ")
         sender, subject = safe_line(r["sender"] or "")[:30], safe_line(r["subject"] or "")[:40]
-        print(f"{r['kind']:<11} uid {r['uid']:<6} {sender:<30} {subject:<40} {safe_line(r['reason'] or '')}")
+        print(f"{r['kind']:<11} uid {r['uid']:<6} {when:<16} {sender:<30} {subject:<40} {safe_line(r['reason'] or '')}")
     return 0
 
 

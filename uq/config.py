@@ -161,10 +161,18 @@ class SlaConfig:
 
 @dataclass(frozen=True)
 class ParseConfig:
-    """Extra label aliases: {field: [alias, ...]}, and per sender {address/domain: {...}}."""
+    """Extra label aliases: {field: [alias, ...]}, and per sender {address/domain: {...}};
+    and the bounds on the work one message may cost (every email is untrusted)."""
 
     aliases: dict[str, list[str]] = field(default_factory=dict)
     sender: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    message_bytes: int = 26_214_400  # larger: quarantined unread (raw kept)
+    header_bytes: int = 131_072  # of the header block; the rest of it is not read
+    lines_scanned: int = 5_000  # of a body or PDF text, for labels
+    pdf_pages: int = 30
+    pdf_text_chars: int = 500_000
+    pdf_seconds: float = 2.0  # per message while syncing, per packet in the PDF pass
+    pdf_memory_mb: int = 512  # address space of the PDF worker process
 
 
 @dataclass(frozen=True)
@@ -452,6 +460,13 @@ def _validate(cfg: Config, where: str) -> None:
             raise ConfigError(f"{where}: '{key}': {exc}") from None
     if cfg.team.lease_minutes < 1:
         raise ConfigError(f"{where}: 'team.lease_minutes' must be 1 or more")
+    for key in ("message_bytes", "header_bytes", "lines_scanned", "pdf_pages", "pdf_text_chars"):
+        if getattr(cfg.parse, key) < 1:
+            raise ConfigError(f"{where}: 'parse.{key}' must be at least 1")
+    if not 0 < cfg.parse.pdf_seconds <= 600:
+        raise ConfigError(f"{where}: 'parse.pdf_seconds' must be more than 0 and at most 600")
+    if cfg.parse.pdf_memory_mb < 128:
+        raise ConfigError(f"{where}: 'parse.pdf_memory_mb' must be at least 128 (the worker needs ~50)")
     if cfg.security.lock_after_minutes < 0:
         raise ConfigError(f"{where}: 'security.lock_after_minutes' must be 0 (off) or more")
 

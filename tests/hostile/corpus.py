@@ -222,9 +222,16 @@ def nul_in_headers() -> Hostile:
 
 @hostile
 def nul_in_body() -> Hostile:
-    cid = "H-NULBODY"
-    return Hostile("nul-in-body", plain(cid, fields(cid) + "\x00" * 50), "quarantined",
-                   reason="binary data", sender=SENDER, subject=f"UM Review Request - Case {cid}")
+    cid = "H-NULBODY"  # Dovecot stores a NUL as 0x80: read as cp1252, the case arrives
+    return Hostile("nul-in-body", plain(cid, fields(cid) + "\x00" * 50), "new", case_id=cid)
+
+
+@hostile
+def nul_in_base64_body() -> Hostile:
+    cid = "H-NULB64"
+    body = base64.encodebytes((fields(cid) + "\x00" * 50).encode())
+    return Hostile("nul-in-base64-body", plain(cid, body, cte="base64"), "quarantined", reason="binary data",
+                   sender=SENDER, subject=f"UM Review Request - Case {cid}")
 
 
 # ---------------------------------------------------------------- dates
@@ -493,7 +500,7 @@ def deep_message_nesting() -> Hostile:
     for _ in range(300):
         inner = b"Content-Type: message/rfc822\n\nSubject: inner\n" + inner
     raw = head(f"Case {cid}", cid.lower()) + b"MIME-Version: 1.0\n" + inner
-    return Hostile("message-rfc822-nested-300-deep", raw, "quarantined", sender=SENDER, subject=f"Case {cid}")
+    return Hostile("message-rfc822-nested-300-deep", raw, "not_case", reason="no case fields")
 
 
 @hostile
@@ -586,7 +593,7 @@ def pdf_token_bomb() -> Hostile:
     bomb = b"BT /F1 1 Tf " + b"(a) Tj 0 0 Td " * 2_000_000 + b" ET"
     packet = pdf([bomb] * 10, compress=True)
     return Hostile("pdf-token-bomb", with_parts(cid, f"Case ID: {cid}\nPacket attached.", [pdf_part(packet)]),
-                   "new", problem="cut short", case_id=cid)
+                   "new", problem="text cut", case_id=cid)
 
 
 @hostile
@@ -595,7 +602,7 @@ def pdf_huge_string() -> Hostile:
     page = b"BT /F1 10 Tf 50 750 Td (" + b"A" * 70_000_000 + b") Tj ET"
     packet = pdf([page], compress=True)
     return Hostile("pdf-70mb-string", with_parts(cid, f"Case ID: {cid}\nPacket attached.", [pdf_part(packet)]),
-                   "new", problem="cut short", case_id=cid)
+                   "new", problem="text cut", case_id=cid)
 
 
 @hostile
@@ -603,7 +610,7 @@ def pdf_many_pages() -> Hostile:
     cid = "H-PDFPAGES"
     packet = pdf([text_page([f"Page {i} of the records"]) for i in range(400)])
     return Hostile("pdf-400-pages", with_parts(cid, f"Case ID: {cid}\nPacket attached.", [pdf_part(packet)]),
-                   "new", problem="cut short", case_id=cid)
+                   "new", problem="text cut", case_id=cid)
 
 
 # ---------------------------------------------------------------- threads

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.hostile.corpus import SENDER, fields, pdf, pdf_part, plain, text_page, valid, with_parts
-from uq.config import Config, ReviewerConfig
+from uq.config import Config, ParseConfig, ReviewerConfig
 from uq.mail.imap import FetchedMessage
 from uq.queue.clock import FixedClock
 from uq.services import queries, sync
@@ -140,3 +140,16 @@ def test_dates_before_1990_or_two_years_ahead_are_problems(ctx: Context) -> None
     assert _case(ctx, "H-1989").fields.received_at is None  # type: ignore[attr-defined]
     assert _case(ctx, "H-AHEAD").problems[0].startswith("due_at: date out of range")  # type: ignore[attr-defined]
     assert _case(ctx, "H-SOON").fields.due_at is not None  # type: ignore[attr-defined]
+
+
+def test_a_packet_the_pdf_pass_cuts_short_is_flagged_on_the_case(ctx: Context) -> None:
+    ctx = replace(ctx, config=replace(ctx.config, parse=ParseConfig(pdf_pages=2)))
+    packet = pdf([text_page([f"Page {i}", f"Facility: Site {i}"]) for i in range(5)])
+    sync.ingest_batch(ctx, "INBOX", 1, _msgs([with_parts("H-CUT", fields("H-CUT"), [pdf_part(packet)])]),
+                      extract_pdf_text=False)
+    assert fill_pdf_texts(ctx) == 1
+    case = _case(ctx, "H-CUT")
+    assert case.fields.facility == "Site 0"  # type: ignore[attr-defined]
+    assert case.problems == (  # type: ignore[attr-defined]
+        "attachment packet.pdf: text cut after the first 2 pages; open the attachment for all of it",)
+    assert ctx.store.raw_messages()[0].size > len(packet)  # the raw part is kept whole

@@ -108,7 +108,7 @@ def _build(m: re.Match[str], tz: tzinfo, end_of_day: bool) -> datetime | None:
     else:
         month = int(groups["m"])
     year = int(groups["y"])
-    if year < 100:
+    if len(groups["y"]) == 2:  # "11/29/26"; a four-digit "0001" is year 1, out of range later
         year += 2000
     day = int(groups["d"])
     zone = _zone(groups.get("zone"), tz)

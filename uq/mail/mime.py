@@ -67,6 +67,7 @@ class Mime:
 
 
 HEADER_CHARS = 8192  # of one header value: more is no subject or address, only work
+_MAX_ADDRESS = 254  # RFC 5321's longest path
 
 
 def header_text(msg: Message, name: str) -> str:
@@ -129,7 +130,7 @@ def scrub_surrogates(text: str) -> str:
 
 def _codec(name: str) -> str | None:
     try:
-        codec = codecs.lookup(name).name
+        codec = codecs.lookup(name).name.replace("-", "_")
     except LookupError:
         return None
     return None if codec in _NOT_CHARSETS else codec
@@ -174,7 +175,11 @@ def header_address(msg: Message, name: str) -> tuple[str, str]:
         return "", ""
     # raw 8-bit bytes come as a Header of unknown-8bit: decoding it only reads those
     # bytes as UTF-8/cp1252, it decodes no encoded word
-    return address(value if isinstance(value, str) else decode_value(value))
+    text = value if isinstance(value, str) else decode_value(value)
+    display, addr = address(text[:HEADER_CHARS])
+    if len(addr) > _MAX_ADDRESS:  # no mailbox is that long: a hostile header, no sender
+        return display[:_MAX_ADDRESS], ""
+    return display[:HEADER_CHARS // 8], addr
 
 
 def address(raw: str) -> tuple[str, str]:
@@ -264,9 +269,9 @@ def _walk(part: Message, out: Mime, depth: int, fast: bool, path: str) -> None:
                 if isinstance(sub, Message):
                     _walk(sub, out, depth + 1, fast, f"{path}.{n}" if path else str(n))
         return
-    disposition_value = part.get("Content-Disposition")
+    disposition_value = header_str(part, "Content-Disposition")
     disposition = (disposition_value or "").split(";")[0].strip().lower()
-    filename = _filename(part, disposition_value) if fast else part.get_filename()
+    filename = _filename(part, disposition_value) if fast else get_filename(part)
     is_body = ctype in ("text/plain", "text/html") and disposition != "attachment" and not filename
     if is_body and ((ctype == "text/plain" and out.plain is None) or
                     (ctype == "text/html" and out.html_source is None)):
@@ -305,14 +310,48 @@ def part_data(raw: bytes, part: str) -> bytes:
     return payload_bytes(msg)[0]
 
 
-def _filename(part: Message, disposition: object) -> str | None:
+def _filename(part: Message, disposition: str | None) -> str | None:
     """get_filename(), skipped when neither header can hold a `filename`/`name` parameter
     (the param parse is a fifth of a text part's walk)."""
     ctype = part.get("Content-Type")
     for value in (disposition, ctype):
         if value is not None and (not isinstance(value, str) or "name" in value.lower()):
-            return part.get_filename()
+            return get_filename(part)
     return None
+
+
+def header_str(msg: Message, name: str) -> str | None:
+    """A header's value as text. compat32 hands a header holding raw 8-bit bytes (a UTF-8
+    `filename="Résumé.pdf"` without RFC 2231) back as a Header object no str method
+    works on; here those bytes are read as UTF-8, else cp1252."""
+    value = msg.get(name)
+    if value is None or isinstance(value, str):
+        return value
+    for key, raw in msg.raw_items():
+        if key.lower() == name.lower():
+            return _from_8bit(str(raw))
+    return None
+
+
+def _from_8bit(text: str) -> str:
+    try:
+        data = text.encode("ascii", "surrogateescape")
+    except UnicodeEncodeError:
+        return scrub_surrogates(text)
+    return decode_bytes(data, "utf-8") or data.decode("latin-1")
+
+
+def get_filename(part: Message) -> str | None:
+    """compat32 get_filename(), also for 8-bit Content-Type/Content-Disposition headers."""
+    ctype, disp = part.get("Content-Type"), part.get("Content-Disposition")
+    if (ctype is None or isinstance(ctype, str)) and (disp is None or isinstance(disp, str)):
+        return part.get_filename()
+    clean = Message()
+    for name in ("Content-Type", "Content-Disposition"):
+        value = header_str(part, name)
+        if value is not None:
+            clean[name] = value
+    return clean.get_filename()
 
 
 def payload_bytes(part: Message, *, fast: bool = True) -> tuple[bytes, bool]:
@@ -379,7 +418,7 @@ def _attachment(part: Message, index: int, fast: bool, path: str) -> Attachment:
     ctype = part.get_content_type()
     name = ""
     try:
-        raw_name = part.get_filename()
+        raw_name = get_filename(part)
     except Exception:
         raw_name = None
     if raw_name:

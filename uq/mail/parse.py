@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import fields as dataclass_fields
 from dataclasses import replace
@@ -42,7 +43,7 @@ from uq.mail.mime import (
     split_parts,
     thread_ids,
 )
-from uq.mail.pdf_text import is_pdf, pdf_text
+from uq.mail.pdf_text import PdfLimits, cut_problem, is_pdf, pdf_limits, pdf_text
 
 __all__ = ["CORE_FIELDS", "parse_email", "parse_email_stdlib"]
 
@@ -63,6 +64,7 @@ _SUBJECT_ID_RE = re.compile(
 # In a reply or forward the ID may stand alone: "Re: Prior authorization request PA-300417".
 _BARE_ID_RE = re.compile(r"\b(?P<id>[A-Z]{1,6}-\d{3,}+(?:-\d++)*+(?:-[A-Z])?+)\b")
 _MAX_ID_CHARS = 100
+MAX_ATTACHMENTS = 200  # listed per message: more is no case packet, only rows
 _SUBJECT_CHARS = 1000  # an ID or a reply prefix is looked for in the subject's start only
 _OOO_RE = re.compile(r"\b(?:out of (?:the )?office|automatic reply|auto[- ]?reply|"
                      r"autoreply|away from (?:the )?office|on vacation)\b", re.I)
@@ -134,6 +136,10 @@ def _raw_hash(raw: object) -> str:
 
 def _parse(raw: bytes, tz: ZoneInfo, cfg: ParseConfig, with_pdf: bool, now: datetime | None,
            fast: bool, stage: list[str], zone_for: ZoneFor | None = None) -> ParsedEmail:
+    if len(raw) > cfg.message_bytes:
+        return replace(headers_only(raw), content_hash=_raw_hash(raw),
+                       reason=f"message of {len(raw)} bytes is over [parse] message_bytes ({cfg.message_bytes})")
+    raw, cut_headers = _bound_headers(raw, cfg.header_bytes)
     try:
         msg = load(raw, fast=fast)
     except Unparseable as exc:
@@ -148,21 +154,27 @@ def _parse(raw: bytes, tz: ZoneInfo, cfg: ParseConfig, with_pdf: bool, now: date
                        content_hash=_raw_hash(raw))
     stage.append("fields")
     table = _table(cfg, head.sender)
+    cut: list[str] = [f"headers: cut at {cfg.header_bytes} bytes ([parse] header_bytes)"] if cut_headers else []
+    if len(mime.attachments) > MAX_ATTACHMENTS:
+        cut.append(f"attachments: {len(mime.attachments)} parts, the first {MAX_ATTACHMENTS} listed; "
+                   "the raw email keeps them all")
+        mime.attachments = mime.attachments[:MAX_ATTACHMENTS]
 
     body = mime.plain if mime.plain is not None else ""
-    found = extract(body, table) if body.strip() else {}
+    lines = cfg.lines_scanned
+    found = extract(body, table, max_lines=lines) if body.strip() else {}
     if not found and mime.html is not None:
-        html_found = extract(mime.html, table)
+        html_found = extract(mime.html, table, max_lines=lines)
         if html_found or not body.strip():
             body, found = mime.html, html_found
     if with_pdf or not all(name in found for name in CORE_FIELDS):
         stage.append("pdf text")
-        mime.attachments = [_with_text(a) for a in mime.attachments]
+        mime.attachments = _with_texts(mime.attachments, pdf_limits(cfg), cut)
         stage.append("fields")
     attachments = tuple(mime.attachments)
     for att in attachments:
         if att.text and att.content_type == "application/pdf":
-            for name, item in extract(att.text, table).items():
+            for name, item in extract(att.text, table, max_lines=lines).items():
                 found.setdefault(name, item)
 
     threaded = bool(head.in_reply_to or head.references or _PREFIX_RE.match(head.subject))
@@ -170,6 +182,7 @@ def _parse(raw: bytes, tz: ZoneInfo, cfg: ParseConfig, with_pdf: bool, now: date
     if zone_for is not None:
         tz = zone_for(head.sender, found["client"].value() if "client" in found else None)
     fields, problems = _fields(found, head.subject, tz, latest, threaded=threaded)
+    problems += tuple(cut)
     result = replace(head, fields=fields, problems=problems, body_text=body.strip("\n"),
                      attachments=attachments, content_hash=_content_hash(body, attachments))
 
@@ -251,10 +264,38 @@ def _table(cfg: ParseConfig, sender: str) -> LabelTable:
     return build_table(extra)
 
 
-def _with_text(att: Attachment) -> Attachment:
-    if not is_pdf(att) or not att.data:
-        return att
-    return replace(att, text=pdf_text(att.data))
+def _with_texts(atts: list[Attachment], limits: PdfLimits, problems: list[str]) -> list[Attachment]:
+    """PDF texts within one time budget for the whole message (limits.seconds)."""
+    out = []
+    deadline = time.monotonic() + limits.seconds
+    for att in atts:
+        if is_pdf(att) and att.data:
+            lim = replace(limits, seconds=max(0.0, deadline - time.monotonic()))
+            got = pdf_text(att.data, lim)
+            # a packet a limit stopped before any text is "" (not None): the PDF pass must
+            # not spend the limit on it again
+            att = replace(att, text=got.text or ("" if got.cut in ("time", "memory") else None))
+            problem = cut_problem(att.filename, got, limits)
+            if problem:
+                problems.append(problem)
+        out.append(att)
+    return out
+
+
+def _bound_headers(raw: bytes, limit: int) -> tuple[bytes, bool]:
+    """`raw` with its header block cut to `limit` bytes (at a line end), and whether it was.
+    A header block that long is hostile; its cost is bounded before any header is parsed."""
+    if len(raw) <= limit:
+        return raw, False
+    ends = [i for i in (raw.find(b"\n\n", 0, limit + 2), raw.find(b"\n\r\n", 0, limit + 3)) if i >= 0]
+    if ends:
+        return raw, False
+    blank = [i for i in (raw.find(b"\n\n"), raw.find(b"\n\r\n")) if i >= 0]
+    body = raw[min(blank) + 1:] if blank else b"\n"
+    cut = raw.rfind(b"\n", 0, limit) + 1
+    if cut < limit // 2:  # one giant header line: keep its start rather than no headers
+        return raw[:limit] + b"\n" + body, True
+    return raw[:cut] + body, True
 
 
 def _content_hash(body: str, attachments: tuple[Attachment, ...]) -> str:
@@ -366,6 +407,7 @@ def fields_from_pdf_text(text: str, *, tz: ZoneInfo, parse: ParseConfig | None =
                          now: datetime | None = None) -> CaseFields:
     """The case fields a PDF packet's text carries. Sync reads PDFs only when the body lacks
     a core field; the later PDF pass merges these into the fields the case still lacks."""
-    found = extract(text, _table(parse or ParseConfig(), sender))
+    cfg = parse or ParseConfig()
+    found = extract(text, _table(cfg, sender), max_lines=cfg.lines_scanned)
     fields, _ = _fields(found, "", tz, _latest(now, None), threaded=False)
     return fields

@@ -14,7 +14,7 @@ from dataclasses import fields as dc_fields
 from uq.domain import Case
 from uq.mail.mime import part_data
 from uq.mail.parse import fields_from_pdf_text
-from uq.mail.pdf_text import pdf_text
+from uq.mail.pdf_text import PdfLimits, PdfResult, cut_problem, pdf_limits, pdf_text
 from uq.services import deadlines
 from uq.services.context import Context
 from uq.store.tx import Tx
@@ -35,11 +35,17 @@ def fill_pdf_texts(
         todo = ctx.store.pdfs_without_text(limit=size, case_pk=case_pk)
         if not todo:
             break
-        texts = [(pk, text_of(raw, part)) for pk, raw, part in todo]
+        limits = pdf_limits(ctx.config.parse)
+        results = [(pk, text_of(raw, part, limits)) for pk, raw, part in todo]
+        texts = [(pk, got.text or None) for pk, got in results]
         owners = ctx.store.attachment_owners(pk for pk, _ in texts)
         with ctx.store.tx() as tx:
             tx.set_attachment_texts(texts)
-            found = [(owners[pk], text) for pk, text in texts if text and pk in owners]
+            for pk, got in results:
+                problem = cut_problem(owners[pk][2], got, limits) if pk in owners else None
+                if problem:
+                    tx.add_problems(owners[pk][0], [problem])
+            found = [(owners[pk][:2], text) for pk, text in texts if text and pk in owners]
             cases = tx.cases_by_pk({case_pk for (case_pk, _), _ in found})
             for (case_pk, sender), text in found:
                 if case_pk in cases:
@@ -71,10 +77,10 @@ def _empty(value: object) -> bool:
     return value in (None, "") or getattr(value, "value", None) == "unknown"
 
 
-def text_of(raw: bytes, part: str) -> str | None:
+def text_of(raw: bytes, part: str, limits: PdfLimits) -> PdfResult:
     try:
         data = part_data(raw, part)
     except Exception as exc:
         log.warning("pdf pass: part not decoded (%s)", type(exc).__name__)
-        return None
-    return pdf_text(data) if data else None
+        return PdfResult("", "unreadable")
+    return pdf_text(data, limits) if data else PdfResult("", "unreadable")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from uq.domain import Attachment, AuditEntry, CallAttempt, Case, Deadlines, Decision, OutboxItem
 from uq.lookalike import id_problems, lookalike_groups, lookalike_problem
+from uq.mail.parse import headers_only
 from uq.mail.pdf_text import is_pdf
 from uq.queue.priority import order_queue
 from uq.queue.sla import clock_problems
@@ -229,3 +230,23 @@ def outbox_json(ctx: Context, item: OutboxItem, case_id: str) -> dict[str, Any]:
 
 # states whose not_before is when a sender next acts on the item (hold end, back-off, lease)
 NEXT_TRY_STATES = frozenset({"held", "queued", "failed", "uncertain", "sending"})
+
+
+@dataclass(frozen=True, slots=True)
+class SetAside:
+    """A stored message that is no case (quarantined, or not a case), with what its headers
+    say: the row keeps sender and subject; the date (and anything an older row lacks) is
+    read back from the raw message's header block."""
+
+    info: RawMessageInfo
+    sender: str
+    subject: str
+    date: datetime | None
+
+
+def set_aside(ctx: Context, kinds: Sequence[str]) -> list[SetAside]:
+    out = []
+    for r in ctx.store.raw_messages(kinds=kinds):
+        head = headers_only(ctx.store.raw_bytes(r.id))
+        out.append(SetAside(r, r.sender or head.sender, r.subject or head.subject, head.date))
+    return out

@@ -237,13 +237,14 @@ class Store:
             raws = self._raws_by_pk(s, {r.raw_message_pk for r in todo})
         return [(r.id, raws.get(r.raw_message_pk, b""), r.part) for r in todo]
 
-    def attachment_owners(self, att_pks: Iterable[int]) -> dict[int, tuple[int, str]]:
-        """{attachment id: (case pk, sender)}: whose fields a PDF's text may complete."""
-        q = select(_ATT_T.c.id, _ATT_T.c.case_pk, CaseRow.sender).where(
+    def attachment_owners(self, att_pks: Iterable[int]) -> dict[int, tuple[int, str, str]]:
+        """{attachment id: (case pk, sender, file name)}: whose fields a PDF's text may
+        complete, and which case a text cut short is flagged on."""
+        q = select(_ATT_T.c.id, _ATT_T.c.case_pk, CaseRow.sender, _ATT_T.c.filename).where(
             _ATT_T.c.case_pk == CaseRow.id, _ATT_T.c.id.in_(list(att_pks))
         )
         with self.read() as s:
-            return {r.id: (r.case_pk, r.sender) for r in s.execute(q)}
+            return {r.id: (r.case_pk, r.sender, r.filename) for r in s.execute(q)}
 
     def body_text(self, case_pk: int) -> str:
         with self.read() as s:

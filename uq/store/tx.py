@@ -285,6 +285,15 @@ class Tx(BatchTx, AuditTx):
             self.s.flush()
         return changed
 
+    def add_problems(self, case_pk: int, problems: Sequence[str]) -> None:
+        """Append problem lines the case does not list yet (a PDF cut short by a limit)."""
+        row = self._case_row(case_pk)
+        have = row.problems.split("\n") if row.problems else []
+        new = [p for p in problems if p not in have]
+        if new:
+            row.problems = "\n".join([*have, *new])
+            self.s.add(row)
+
     def mark_opened(self, case_pk: int, now: datetime) -> Case:
         row = self._case_row(case_pk)
         if row.first_opened_at is None:
