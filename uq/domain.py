@@ -204,6 +204,14 @@ class ParsedEmail:
     content_hash: str = ""  # sha256 of the normalised body: catches re-sends with a new Message-ID
 
 
+def lease_holder(claimed_by: str | None, claim_until: datetime | None, now: datetime) -> str | None:
+    """Who holds a case now: a claim is a lease, free once it runs out (the holder's laptop
+    died) or when it has no end (a claim made before claims were leases)."""
+    if claimed_by is None or claim_until is None or claim_until <= now:
+        return None
+    return claimed_by
+
+
 @dataclass(frozen=True, slots=True)
 class Case:
     """One case as the store holds it."""
@@ -236,11 +244,7 @@ class Case:
     claim_until: datetime | None = None
 
     def holder(self, now: datetime) -> str | None:
-        """Who holds the case now: a claim is a lease, free once it runs out (the holder's
-        laptop died) or when it has no end (a claim made before claims were leases)."""
-        if self.claimed_by is None or self.claim_until is None or self.claim_until <= now:
-            return None
-        return self.claimed_by
+        return lease_holder(self.claimed_by, self.claim_until, now)
 
     @property
     def member_initials(self) -> str:

@@ -86,6 +86,7 @@ def demo_config(base: Config, root: Path) -> Config:
         smtp=SmtpConfig(from_address=DEMO_FROM, hold_seconds=base.smtp.hold_seconds),
         database=DatabaseConfig(url=f"sqlite:///{root / 'demo.sqlite3'}"),
         security=base.security,
+        team=base.team,  # "auto" is off on the demo's SQLite; "on" shows the team queue's claims
         ui=base.ui,
         hooks=base.hooks,
         path=base.path,

@@ -3,9 +3,10 @@ a reviewer whose laptop dies holds nothing for longer than [team] lease_minutes.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from uq.domain import Case
+from uq.domain import Case, CaseStatus
 from uq.errors import UqError, UsageError
 from uq.queue.assign import Qualifications, best_first
 from uq.services.context import Context
@@ -51,6 +52,37 @@ def claim_next(ctx: Context) -> Case:
         if claimed is not None:
             return claimed
     raise UqError("no unclaimed open case")
+
+
+@dataclass(frozen=True)
+class Hold:
+    """Who holds a case the reviewer just opened, as the case screen shows it."""
+
+    holder: str | None  # None: nobody (a decided case is not claimed on opening)
+    until: datetime | None
+    mine: bool
+    keep: bool  # ours before this opening (`uq claim`): leaving the case does not release it
+
+
+def hold_on_open(ctx: Context, case_pk: int) -> Hold:
+    """Team mode: opening a case claims it, unless someone else holds it (then read-only)."""
+    now = ctx.clock()
+    before = ctx.store.case(case_pk)
+    if before is None:
+        raise UqError(f"case #{case_pk} is gone")
+    keep = before.holder(now) == ctx.user
+    if before.status is CaseStatus.DECIDED:
+        return Hold(before.holder(now), before.claim_until, keep, keep)
+    claimed = _try(ctx, case_pk)
+    if claimed is not None:
+        return Hold(ctx.user, claimed.claim_until, True, keep)
+    current = ctx.store.case(case_pk) or before
+    return Hold(current.holder(now), current.claim_until, False, False)
+
+
+def renew_seconds(ctx: Context) -> float:
+    """How often an open case renews its lease: three chances before it runs out."""
+    return ctx.config.team.lease_minutes * 60 / 3
 
 
 def renew(ctx: Context, case_pk: int) -> Case | None:

@@ -161,6 +161,8 @@ class Store:
             has_problems,
             CaseRow.arrived_at,
             CaseRow.sender,
+            CaseRow.claimed_by,
+            CaseRow.claim_until,
         )
         q = select(*cols)  # type: ignore[call-overload]
         if open_only:

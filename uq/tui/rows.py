@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from uq.domain import SlaState, member_initials
+from uq.domain import SlaState, lease_holder, member_initials
 from uq.lookalike import id_problems, lookalike_groups, show_id
 from uq.queue.priority import URGENCY_RANK
 from uq.queue.sla import sla_state
@@ -53,6 +53,10 @@ class QueueRow(Protocol):
     def has_problems(self) -> bool: ...
     @property
     def arrived_at(self) -> datetime: ...
+    @property
+    def claimed_by(self) -> str | None: ...
+    @property
+    def claim_until(self) -> datetime | None: ...
 
 
 FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
@@ -107,6 +111,11 @@ class DisplayRow:
     haystack: str  # lower-case case ID, member, client, service: what `/` searches
     pended: bool = False  # information requested: the regulatory clock may be tolled, the row's still counts
     shown_id: str = ""  # the case ID as drawn: controls and look-alike letters marked
+    claimed_by: str | None = None  # sanitised; who holds it at a given instant: holder()
+    claim_until: datetime | None = None
+
+    def holder(self, now: datetime) -> str | None:
+        return lease_holder(self.claimed_by, self.claim_until, now)
 
     @property
     def urgent(self) -> bool:
@@ -186,6 +195,8 @@ def from_queue_row(r: QueueRow, *, warning_fraction: float, warning_minutes: int
         haystack="\n".join((r.case_id, r.member_name or "", client, service)).lower(),
         pended=r.status == "pended",
         shown_id=show_id(r.case_id),
+        claimed_by=_shared(safe_line(r.claimed_by)) if r.claimed_by else None,
+        claim_until=r.claim_until,
     )
 
 
@@ -244,6 +255,7 @@ def text_filter(text: str) -> RowFilter:
 COUNTDOWN_WIDTH = 10  # glyph, space, up to "-23h 59m" right-aligned
 FIXED = (("URG", 4), ("TYPE", 5), ("CASE", 18), ("CLIENT", 18))
 TAIL = (("REC", 8), ("MEMBER", 7), ("FLG", 3))
+HOLDER = ("HELD BY", 10)  # team mode only: who holds each case
 
 
 def _fit(text: str, width: int) -> str:
@@ -258,28 +270,32 @@ def _fit_middle(text: str, width: int) -> str:
     return text[:head] + "…" + text[len(text) - (width - 1 - head) :]
 
 
-def service_width(total: int) -> int:
+def service_width(total: int, team: bool = False) -> int:
     fixed = COUNTDOWN_WIDTH + 1 + sum(w + 1 for _, w in FIXED) + sum(w + 1 for _, w in TAIL)
-    return max(8, total - fixed - 1)
+    return max(8, total - fixed - 1 - (HOLDER[1] + 1 if team else 0))
 
 
-def cells(r: DisplayRow, total_width: int) -> str:
-    """Everything after the countdown, padded to the line width."""
+def cells(r: DisplayRow, total_width: int, holder: str | None = None) -> str:
+    """Everything after the countdown, padded to the line width. holder: None outside
+    team mode (no column), else who holds the case ("" for nobody)."""
+    team = holder is not None
     parts = [
         _fit(_URG.get(r.urgency, r.urgency), 4),
         _fit(_TYPE.get(r.review_type, r.review_type), 5),
         _fit_middle(r.shown_id or r.case_id, 18),
         _fit(r.client, 18),
-        _fit(r.service, service_width(total_width)),
-        _fit(_REC.get(r.recommendation, r.recommendation), 8),
-        _fit(r.initials, 7),
-        r.flags,
+        _fit(r.service, service_width(total_width, team)),
     ]
+    if holder is not None:
+        parts.append(_fit(holder, HOLDER[1]))
+    parts += [_fit(_REC.get(r.recommendation, r.recommendation), 8), _fit(r.initials, 7), r.flags]
     return " ".join(parts)
 
 
-def header(total_width: int) -> str:
-    titles = [_fit(t, w) for t, w in FIXED] + [_fit("SERVICE", service_width(total_width))]
+def header(total_width: int, team: bool = False) -> str:
+    titles = [_fit(t, w) for t, w in FIXED] + [_fit("SERVICE", service_width(total_width, team))]
+    if team:
+        titles.append(_fit(*HOLDER))
     titles += [_fit(t, w) for t, w in TAIL]
     return " " + "DUE".rjust(COUNTDOWN_WIDTH - 1) + " " + " ".join(titles)
 

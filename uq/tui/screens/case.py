@@ -36,6 +36,9 @@ from uq.tui.widgets.case_view import CaseView, Section
 if TYPE_CHECKING:
     from uq.services.context import Context
     from uq.services.review import DecisionResult
+    from uq.services.team import Hold
+
+_CHANGES_CASE = frozenset({"decide", "log_call", "undo"})  # refused while another reviewer holds it
 
 T = TypeVar("T")
 
@@ -96,6 +99,9 @@ class CaseScreen(Screen[None]):
         self.data: CaseData | None = None
         self._timer: Timer | None = None
         self.raw_text: str | None = None
+        self.hold: Hold | None = None  # team mode: our claim, or who else holds the case
+        self._team = False
+        self._renewal: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("Loading…", id="headline", markup=False)
@@ -108,6 +114,7 @@ class CaseScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.view.focus()
+        self._team = bool(self.app.config.team_mode)  # type: ignore[attr-defined]
         self._load(audit_open=True)
 
     # -------------------------------------------------------------- loading
@@ -120,6 +127,11 @@ class CaseScreen(Screen[None]):
 
         try:
             ctx = app_ctx(self.app)
+            if audit_open and self._team:
+                from uq.services import team
+
+                hold = team.hold_on_open(ctx, self.case_pk)
+                self.app.call_from_thread(self._held, hold, team.renew_seconds(ctx))
             if audit_open:
                 review.open_case(ctx, self.case_pk)
             detail = case_detail(ctx, self.case_pk)
@@ -165,11 +177,91 @@ class CaseScreen(Screen[None]):
             warning_minutes=sla.warning_minutes,
         )
         text = f"{self.data.case_id}  {state_glyph(state)} {countdown_text(seconds)}  {self.data.headline}"
+        text += self._hold_text()
         self.query_one("#headline", Static).update(Text(text))
         self._timer = self.set_timer(tick_interval(seconds), self._tick)
 
     def reload(self) -> None:
         self._load()
+
+    # -------------------------------------------------------------- team claim
+
+    def _held(self, hold: Hold, renew_seconds: float) -> None:
+        self.hold = hold
+        if hold.mine:
+            self._renewal = self.set_interval(renew_seconds, self._renew)
+        elif hold.holder:
+            self.notify(f"Read-only: {hold.holder} holds this case{self._until(hold)}", severity="warning")
+        self.refresh_bindings()
+        self._tick()
+
+    def _until(self, hold: Hold) -> str:
+        if hold.until is None:
+            return ""
+        return " until " + hold.until.astimezone(self.app.config.tz).strftime("%H:%M")  # type: ignore[attr-defined]
+
+    def _hold_text(self) -> str:
+        if self.hold is None or not self.hold.holder:
+            return ""
+        if self.hold.mine:
+            return f"  · yours{self._until(self.hold)}"
+        return f"  · READ-ONLY: held by {self.hold.holder}{self._until(self.hold)}"
+
+    @property
+    def read_only(self) -> bool:
+        """Another reviewer holds the case: it can be read, not decided."""
+        return self.hold is not None and not self.hold.mine and bool(self.hold.holder)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return not (action in _CHANGES_CASE and self.read_only)
+
+    @work(thread=True, exclusive=True, group="case-renew")
+    def _renew(self) -> None:
+        from uq.services import team
+
+        try:
+            case = team.renew(app_ctx(self.app), self.case_pk)
+        except Exception as exc:
+            self.app.call_from_thread(report, self.app, exc)
+            return
+        self.app.call_from_thread(self._renewed, case.claim_until if case else None, case is not None)
+
+    def _renewed(self, until: datetime | None, kept: bool) -> None:
+        from uq.services.team import Hold
+
+        if self.hold is None:
+            return
+        if kept:
+            self.hold = Hold(self.hold.holder, until, True, self.hold.keep)
+        else:
+            if self._renewal is not None:
+                self._renewal.stop()
+            self.hold = Hold(None, None, False, False)
+            self.notify("Your claim on this case ran out and someone else took it: read-only", severity="warning")
+            self._load()
+        self.refresh_bindings()
+        self._tick()
+
+    def on_unmount(self) -> None:
+        """Leaving a case gives back the claim that opening it took (not one made before)."""
+        if self._renewal is not None:
+            self._renewal.stop()
+        hold = self.hold
+        if hold is None or not hold.mine or hold.keep:
+            return
+        app, case_pk = self.app, self.case_pk
+
+        def release() -> None:
+            from uq.services import team
+
+            try:
+                team.release_case(app_ctx(app), case_pk)
+            except Exception as exc:
+                app.call_from_thread(report, app, exc)
+                return
+            app.post_message(CaseChanged(case_pk))  # the queue's holder column
+
+        app.run_worker(release, thread=True, group="claim-release")
 
     # -------------------------------------------------------------- scrolling
 

@@ -118,6 +118,7 @@ class QueueScreen(Screen[None]):
             self.uq.clock,
             warning_fraction=sla.warning_fraction,
             warning_minutes=sla.warning_minutes,
+            team=self.uq.config.team_mode,
             empty_text="Loading…",
             id="queue-list",
         )
@@ -163,7 +164,7 @@ class QueueScreen(Screen[None]):
         self.post_message(self.Loaded(self._display(rows), {}, None, quick=True))
 
     def on_resize(self) -> None:
-        self.query_one("#queue-header", Static).update(header(self.size.width))
+        self.query_one("#queue-header", Static).update(header(self.size.width, self.uq.config.team_mode))
 
     def context_ready(self, notice: str) -> None:
         sync = "connecting" if self.uq.opened and self.uq.opened.sync else ("demo" if self.uq.demo else "local")

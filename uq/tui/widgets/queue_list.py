@@ -60,6 +60,7 @@ class QueueList(ScrollView, can_focus=True, inherit_bindings=False):
         warning_fraction: float = 0.25,
         warning_minutes: int = 30,
         ascii_glyphs: bool = False,
+        team: bool = False,
         empty_text: str = "",
         name: str | None = None,
         id: str | None = None,
@@ -69,6 +70,7 @@ class QueueList(ScrollView, can_focus=True, inherit_bindings=False):
         self._fraction = warning_fraction
         self._minutes = warning_minutes
         self._ascii = ascii_glyphs
+        self._team = team  # a holder column: who has each case claimed
         self.rows: list[DisplayRow] = []
         self.cursor = 0
         self.empty_text = empty_text or "No open cases."
@@ -180,7 +182,8 @@ class QueueList(ScrollView, can_focus=True, inherit_bindings=False):
         if index >= len(self.rows):
             return Strip.blank(width, base)
         row = self.rows[index]
-        text, state, _ = self._countdown(row, self._now())
+        now = self._now()
+        text, state, _ = self._countdown(row, now)
         self._shown[index] = text
         cursor = index == self.cursor
         line_style = base + self.get_component_rich_style("queue-list--cursor") if cursor else base
@@ -190,7 +193,7 @@ class QueueList(ScrollView, can_focus=True, inherit_bindings=False):
             Segment(" ", line_style),
             Segment(text.rjust(COUNTDOWN_WIDTH - 1), line_style + state_style),
             Segment(" ", line_style),
-            Segment(cells(row, width), rest_style),
+            Segment(cells(row, width, (row.holder(now) or "") if self._team else None), rest_style),
         ]
         return Strip(segments).crop(0, width).extend_cell_length(width, line_style)
 
