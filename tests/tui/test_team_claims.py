@@ -17,6 +17,11 @@ from uq.tui.screens.case import CaseScreen
 from uq.tui.screens.decide import DecisionModal
 
 
+async def _wait(pilot: Any, pred: Any) -> None:
+    """Generous: these steps cross worker threads and a store, and CI shares two cores."""
+    await wait_for(pilot, pred, timeout=30)
+
+
 def _line(app: Any, pk: int) -> str:
     qlist = app.queue_screen.queue_list
     index = [r.pk for r in qlist.rows].index(pk)
@@ -41,19 +46,19 @@ async def test_opening_a_case_claims_it_renews_it_and_leaving_gives_it_back(
         pk = app.queue_screen.queue_list.rows[0].pk
         app.queue_screen.queue_list.select_pk(pk)
         await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, CaseScreen) and app.screen.hold is not None)
+        await _wait(pilot, lambda: isinstance(app.screen, CaseScreen) and app.screen.hold is not None)
         screen = app.screen
         assert screen.hold.mine and not screen.read_only
         case = app.ctx.store.case(pk)
         assert case.holder(fixed_clock()) == "demo" and case.claim_until == fixed_clock() + timedelta(minutes=30)
-        await wait_for(pilot, lambda: "yours until" in str(screen.query_one("#headline").render()))
-        await wait_for(pilot, lambda: " demo " in _line(app, pk))  # the queue behind shows the holder
+        await _wait(pilot, lambda: "yours until" in str(screen.query_one("#headline").render()))
+        await _wait(pilot, lambda: " demo " in _line(app, pk))  # the queue behind shows the holder
         fixed_clock.advance(minutes=20)
         screen._renew()  # what the interval timer does every lease/3
-        await wait_for(pilot, lambda: app.ctx.store.case(pk).claim_until == fixed_clock() + timedelta(minutes=30))
+        await _wait(pilot, lambda: app.ctx.store.case(pk).claim_until == fixed_clock() + timedelta(minutes=30))
         await pilot.press("escape")
-        await wait_for(pilot, lambda: app.ctx.store.case(pk).claimed_by is None)
-        await wait_for(pilot, lambda: " demo " not in _line(app, pk))
+        await _wait(pilot, lambda: app.ctx.store.case(pk).claimed_by is None)
+        await _wait(pilot, lambda: " demo " not in _line(app, pk))
 
 
 @sync
@@ -65,18 +70,18 @@ async def test_a_case_someone_else_holds_opens_read_only(make_app: Any, fixed_cl
         bob = _bob(app, fixed_clock)
         team.claim_case(bob, pk)
         app.queue_screen.reload()
-        await wait_for(pilot, lambda: " bob " in _line(app, pk))
+        await _wait(pilot, lambda: " bob " in _line(app, pk))
         app.queue_screen.queue_list.select_pk(pk)
         await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, CaseScreen) and app.screen.hold is not None)
+        await _wait(pilot, lambda: isinstance(app.screen, CaseScreen) and app.screen.hold is not None)
         screen = app.screen
         assert screen.read_only and screen.hold.holder == "bob"
-        await wait_for(pilot, lambda: "READ-ONLY: held by bob until " in str(screen.query_one("#headline").render()))
+        await _wait(pilot, lambda: "READ-ONLY: held by bob until " in str(screen.query_one("#headline").render()))
         await pilot.press("a")  # approve is refused: no decision modal
         await pilot.pause(0.2)
         assert not isinstance(app.screen, DecisionModal)
         await pilot.press("escape")
-        await wait_for(pilot, lambda: not isinstance(app.screen, CaseScreen))
+        await _wait(pilot, lambda: not isinstance(app.screen, CaseScreen))
         assert app.ctx.store.case(pk).holder(fixed_clock()) == "bob", "leaving never releases another's claim"
         bob.close()
 
@@ -90,5 +95,5 @@ async def test_no_holder_column_or_claims_outside_team_mode(make_app: Any) -> No
         pk = app.queue_screen.queue_list.rows[0].pk
         app.queue_screen.queue_list.select_pk(pk)
         await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, CaseScreen) and app.screen.data is not None)
+        await _wait(pilot, lambda: isinstance(app.screen, CaseScreen) and app.screen.data is not None)
         assert app.screen.hold is None and app.ctx.store.case(pk).claimed_by is None
