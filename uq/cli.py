@@ -275,7 +275,7 @@ def cmd_quarantine(args: argparse.Namespace, cfg: Config) -> int:
             "received": (a.info.internaldate or a.info.ingested_at).isoformat(),
             "size": a.info.size,
         }
-        for a in queries.set_aside(ctx, kinds)
+        for a in queries.set_aside_listing(ctx, kinds)
     ]
     if args.json:
         _print_json(rows)

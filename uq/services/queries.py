@@ -244,7 +244,8 @@ class SetAside:
     date: datetime | None
 
 
-def set_aside(ctx: Context, kinds: Sequence[str]) -> list[SetAside]:
+def set_aside_listing(ctx: Context, kinds: Sequence[str]) -> list[SetAside]:
+    """`uq quarantine`'s rows, oldest first, each with its sender, subject and Date."""
     out = []
     for r in ctx.store.raw_messages(kinds=kinds):
         head = headers_only(ctx.store.raw_bytes(r.id))
