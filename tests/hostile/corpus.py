@@ -634,6 +634,93 @@ def duplicate_of_hostile() -> list[Hostile]:
             Hostile("dupe-same-message-id", raw, "duplicate", case_id=cid)]
 
 
+# ---------------------------------------------------------------- sender trust
+STRANGER = "mallory@evil.example"
+
+
+def _word(text: str) -> str:
+    return "=?utf-8?b?" + base64.b64encode(text.encode()).decode() + "?="
+
+
+@hostile
+def case_id_hijack() -> list[Hostile]:
+    """A stranger sends the case ID first, posing as the nurse in an encoded display name and
+    with their own Reply-To; the nurse's real email must not become its follow-up."""
+    cid = "H-HIJACK"
+    frm = f"{_word(f'{SENDER}, ')} <{STRANGER}>"
+    first = (head(f"UM Review Request - Case {cid}", "h-hijack-first", frm=frm, extra=f"Reply-To: {STRANGER}\n")
+             + b"\n" + fields(cid).encode())
+    return [Hostile("hijack-stranger-first", first, "new", problem="display name holds another address",
+                    case_id=cid, sender=STRANGER),
+            Hostile("hijack-real-nurse", plain(cid, fields(cid)), "new", problem="possible spoof", case_id=cid,
+                    sender=SENDER)]
+
+
+@hostile
+def forged_followup() -> list[Hostile]:
+    """Anyone who knows the Message-ID: kept, changes nothing until accepted."""
+    cid = "H-FORGED"
+    forged = (head(f"RE: Case {cid}", "h-forged-reply", frm=f"Nurse Example <{STRANGER}>",
+                   extra=f"In-Reply-To: <{cid.lower()}@hostile.example-um.com>\n")
+              + b"\nUrgency: Urgent\nNurse Recommendation: Deny\nRequested Service: CPT 63030\nMember: Other\n")
+    return [Hostile("forged-original", plain(cid, fields(cid)), "new", case_id=cid),
+            Hostile("forged-followup-other-sender", forged, "unverified", case_id=cid, sender=STRANGER)]
+
+
+@hostile
+def followup_from_the_sender() -> list[Hostile]:
+    cid = "H-OWNFU"
+    reply = (head(f"RE: Case {cid}", "h-ownfu-reply", frm=f"Example, Nurse; RN <{SENDER}>",
+                  extra=f"In-Reply-To: <{cid.lower()}@hostile.example-um.com>\n")
+             + b"\nAdditional records attached.\n")
+    return [Hostile("own-original", plain(cid, fields(cid)), "new", case_id=cid),
+            Hostile("own-followup-name-with-comma-and-semicolon", reply, "updated", case_id=cid)]
+
+
+@hostile
+def from_names_that_hide_the_address() -> list[Hostile]:
+    out = []
+    for n, name in enumerate(["Example, Nurse RN", "Nurse Example; RN", "Example [RN]", "Example <RN>"]):
+        cid = f"H-NAME{n}"
+        raw = plain(cid, fields(cid)).replace(f"From: Nurse Example <{SENDER}>".encode(),
+                                              f"From: {name} <{SENDER}>".encode())
+        out.append(Hostile(f"from-name-{n}", raw, "new", case_id=cid, sender=SENDER))
+    return out
+
+
+@hostile
+def foreign_reply_to() -> Hostile:
+    cid = "H-REPLYTO"
+    return Hostile("reply-to-other-domain", plain(cid, fields(cid), extra=f"Reply-To: {STRANGER}\n"), "new",
+                   problem="reply_to:", case_id=cid)
+
+
+@hostile
+def whole_cases_with_auto_reply_signs() -> list[Hostile]:
+    out = []
+    for n, (extra, frm, subject) in enumerate([
+        ("Auto-Submitted: auto-generated\n", None, None),
+        ("X-Autoreply: yes\n", None, None),
+        ("X-Autoreply:\n", None, None),
+        ("", None, "Case {cid} - sent while I am out of office"),
+        ("", "Mail System <postmaster@hostile.example-um.com>", None),
+    ]):
+        cid = f"H-AUTO{n}"
+        raw = (head((subject or "UM Review Request - Case {cid}").format(cid=cid), cid.lower(),
+                    frm=frm or f"Nurse Example <{SENDER}>", extra=extra)
+               + b"\n" + fields(cid).encode())
+        out.append(Hostile(f"whole-case-auto-reply-sign-{n}", raw, "new", problem="auto-reply signs", case_id=cid))
+    return out
+
+
+@hostile
+def real_auto_reply_quoting_a_case() -> Hostile:
+    raw = (head("Automatic reply: Case H-AUTO0", "h-ooo", extra="Auto-Submitted: auto-replied\n"
+                "In-Reply-To: <h-auto0@hostile.example-um.com>\n")
+           + b"\nI am out of the office until Monday.\n")
+    return Hostile("out-of-office-on-a-thread", raw, "not_case", reason="auto-reply")
+
+
 def hostile_emails() -> list[Hostile]:
     out: list[Hostile] = []
     for fn in HOSTILE:
