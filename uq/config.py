@@ -14,6 +14,7 @@ import tomllib
 import types
 from dataclasses import MISSING, dataclass, field, fields, replace
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -392,6 +393,7 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+@lru_cache(maxsize=64)
 def parse_duration(text: str) -> tuple[int, str]:
     """'72h' -> (72, 'h'); '7d' -> (7, 'd'); '5bd' -> (5, 'bd'); '90m' -> (90, 'm')."""
     m = DURATION_RE.match(text)

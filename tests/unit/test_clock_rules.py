@@ -170,6 +170,11 @@ VECTORS = [
       milestones=(("information request due", d(2026, 6, 2, 10, tz=ET)),
                   ("information due", d(2026, 6, 3, 20, tz=ET)),
                   ("decision due", d(2026, 6, 5, 20, tz=ET)))),
+    # a request later than 24 h after receipt is named as late
+    V(id="erisa-urgent-pend-late-notice", rule="29 CFR 2560.503-1(f)(2)(i)", sla=ERISA_SLA,
+      client="ERISA plan", urgency=U, received=d(2026, 6, 1, 10, tz=ET),
+      pended_at=d(2026, 6, 2, 12, tz=ET), regulatory=d(2026, 6, 6, 12, tz=ET),
+      says="after its 24-hour limit"),
     # answered within the window: 48 h from the answer
     V(id="erisa-urgent-pend-answered", rule="29 CFR 2560.503-1(f)(2)(i)(A)", sla=ERISA_SLA,
       client="ERISA plan", urgency=U, received=d(2026, 6, 1, 10, tz=ET),
@@ -376,7 +381,9 @@ def test_holidays_file_is_read_at_load_on_top_of_the_region(tmp_path: Path) -> N
                         regulatory=eod(2026, 11, 25)))
     got = compute_deadlines(thanks, only.sla, thanks.arrived_at, reviewer_tz=ET)
     assert got.regulatory_due_at == eod(2026, 12, 2)  # Thu 26, Fri 27, Mon 30, Tue 1, Wed 2
-    assert "1 listed holidays" not in got.regulatory_rule and "listed holidays" in got.regulatory_rule
+    assert got.regulatory_rule.endswith(", 17:30 cut-off, file holidays")
+    with_region = compute_deadlines(case, cfg.sla, case.arrived_at, reviewer_tz=ET)
+    assert with_region.regulatory_rule.endswith("US-CA and file holidays")
 
 
 @pytest.mark.parametrize(

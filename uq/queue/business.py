@@ -46,6 +46,7 @@ class HolidayCalendar:
     region: str | None = None
     extra: frozenset[date] = frozenset()
     removed: frozenset[date] = frozenset()
+    from_file: bool = False  # some of `extra` came from the policy's holidays_file
 
     def is_holiday(self, day: date) -> bool:
         if day in self.removed:
@@ -55,11 +56,15 @@ class HolidayCalendar:
         return self.region is not None and day in holiday_dates(self.region, day.year)
 
     def describe(self) -> str:
-        """"US-CA holidays", "US-CA holidays +2 -1", "2 listed holidays", "no holidays"."""
+        """"US-CA holidays", "US-CA holidays +1 -1", "US-CA and file holidays", "listed
+        holidays", "no holidays": where the calendar came from, briefly."""
         if self.region is None and not self.extra:
             return "no holidays"
-        head = f"{self.region} holidays" if self.region else f"{len(self.extra)} listed holidays"
-        more = f" +{len(self.extra)}" if self.region and self.extra else ""
+        if self.from_file:
+            head = f"{self.region} and file holidays" if self.region else "file holidays"
+        else:
+            head = f"{self.region} holidays" if self.region else "listed holidays"
+        more = f" +{len(self.extra)}" if self.region and self.extra and not self.from_file else ""
         less = f" -{len(self.removed)}" if self.removed else ""
         return head + more + less
 

@@ -21,8 +21,6 @@ from zoneinfo import ZoneInfo
 from uq.config import DEFAULT_CUTOFF_APPLIES, ClientPolicy, RegulatoryConfig, SlaConfig, parse_duration
 from uq.domain import (
     Case,
-    CaseFields,
-    CaseStatus,
     Clock,
     Deadlines,
     ReviewLevel,
@@ -51,24 +49,27 @@ def _domain_of(sender: str) -> str:
     return domain.strip().strip(">").lower() if at else ""
 
 
-def policy_matches(policy: ClientPolicy, case: Case) -> bool:
+def policy_matches(policy: ClientPolicy, *, client: str | None, sender: str) -> bool:
     """A policy matches when its text is in the case's client field (case-insensitive), or
     names the sender's domain or a parent of it ("bluecross.example" matches
     "um.bluecross.example" but not "notbluecross.example")."""
     needle = policy.match.strip().lower().lstrip("@")
     if not needle:
         return False
-    client = (case.fields.client or "").lower()
-    if needle in client:
+    if needle in (client or "").lower():
         return True
-    domain = _domain_of(case.sender)
+    domain = _domain_of(sender)
     return bool(domain) and (domain == needle or domain.endswith("." + needle))
 
 
 def policy_for(case: Case, sla: SlaConfig) -> ClientPolicy | None:
+    return policy_for_parts(sla, client=case.fields.client, sender=case.sender)
+
+
+def policy_for_parts(sla: SlaConfig, *, client: str | None, sender: str) -> ClientPolicy | None:
     """First match wins, so specific policies belong above general ones in the config."""
     for policy in sla.client:
-        if policy_matches(policy, case):
+        if policy_matches(policy, client=client, sender=sender):
             return policy
     return None
 
@@ -95,10 +96,28 @@ def _pick(override: _T | None, default: _T) -> _T:
 
 def _calendar(p: ClientPolicy) -> HolidayCalendar:
     return HolidayCalendar(region=p.holidays, extra=frozenset(p.holidays_add) | p.holidays_file_dates,
-                           removed=frozenset(p.holidays_remove))
+                           removed=frozenset(p.holidays_remove), from_file=bool(p.holidays_file_dates))
+
+
+# (id(sla), id(policy), zone) -> (sla, policy, rules): the rules of a policy are the same
+# for every case it matches, and building them is most of a clock's cost. The objects are
+# kept in the entry and compared by identity, so a reused id never returns stale rules.
+_RULES_CACHE: dict[tuple[int, int, str], tuple[SlaConfig, ClientPolicy | None, _Rules]] = {}
 
 
 def _rules(sla: SlaConfig, policy: ClientPolicy | None, reviewer_tz: ZoneInfo) -> _Rules:
+    key = (id(sla), id(policy), reviewer_tz.key)
+    hit = _RULES_CACHE.get(key)
+    if hit is not None and hit[0] is sla and hit[1] is policy:
+        return hit[2]
+    if len(_RULES_CACHE) > 256:
+        _RULES_CACHE.clear()
+    rules = _build_rules(sla, policy, reviewer_tz)
+    _RULES_CACHE[key] = (sla, policy, rules)
+    return rules
+
+
+def _build_rules(sla: SlaConfig, policy: ClientPolicy | None, reviewer_tz: ZoneInfo) -> _Rules:
     reg = sla.regulatory
     p = policy or ClientPolicy()
     durations = {f.name: _pick(getattr(p, f.name), getattr(reg, f.name)) for f in fields(RegulatoryConfig)}
@@ -119,9 +138,7 @@ def _rules(sla: SlaConfig, policy: ClientPolicy | None, reviewer_tz: ZoneInfo) -
 def naive_zone(sla: SlaConfig, *, client: str | None, sender: str, reviewer_tz: ZoneInfo) -> ZoneInfo:
     """The zone a time written without one is read in: the matching client policy's, else
     the reviewer's (a west-coast reviewer's east-coast senders write east-coast times)."""
-    probe = Case(id=0, case_id="", sender=sender, subject="", status=CaseStatus.OPEN,
-                 arrived_at=datetime(2000, 1, 1, tzinfo=UTC), fields=CaseFields(client=client))
-    policy = policy_for(probe, sla)
+    policy = policy_for_parts(sla, client=client, sender=sender)
     return ZoneInfo(policy.timezone) if policy and policy.timezone else reviewer_tz
 
 
@@ -259,7 +276,8 @@ def _with_pend(case: Case, rules: _Rules, base: datetime, rule: str, received: d
             ("decision due", decide_by),
         )
         answer = f"answer {'received' if answered else 'awaited'}"
-        return _Regulatory(decide_by, f"urgent claim, never tolled: information requested, {answer}; "
+        late = ", the request went out after its 24-hour limit" if pended > received + URGENT_INFO_NOTICE else ""
+        return _Regulatory(decide_by, f"urgent claim, never tolled: information requested{late}, {answer}; "
                                       "decision 48 hours after the answer or the 48-hour window",
                            milestones=milestones)
     earlier = timedelta(seconds=max(case.earlier_pend_seconds, 0))
