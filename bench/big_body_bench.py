@@ -13,7 +13,6 @@ import asyncio
 import base64
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -80,12 +79,16 @@ def _child(db: str, case_id: str, raw: bool, baseline: bool) -> dict[str, Any]:
                 await pilot.pause()
                 out["open_s"] = time.perf_counter() - start
                 return
-            start = time.perf_counter()
-            await app.push_screen(CaseScreen(pk))
-            view = app.screen.query_one(CaseView)
-            while "Loading" in view.text[:20]:
-                await pilot.pause(0.01)
-            out["case_screen_s"] = time.perf_counter() - start
+            for key in ("case_screen_cold_s", "case_screen_s"):  # cold: the first open imports the services
+                if key == "case_screen_s":
+                    app.pop_screen()
+                    await pilot.pause()
+                start = time.perf_counter()
+                await app.push_screen(CaseScreen(pk))
+                view = app.screen.query_one(CaseView)
+                while view.line_count < 3:
+                    await pilot.pause(0.01)
+                out[key] = time.perf_counter() - start
             if raw:
                 start = time.perf_counter()
                 await pilot.press("r")
@@ -100,7 +103,9 @@ def _child(db: str, case_id: str, raw: bool, baseline: bool) -> dict[str, Any]:
                 out["jump_to_end_s"] = time.perf_counter() - start
 
     asyncio.run(main())
-    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # VmHWM, not ru_maxrss: Linux keeps ru_maxrss across exec, so it would show the parent's peak
+    hwm = next(ln for ln in Path("/proc/self/status").read_text().splitlines() if ln.startswith("VmHWM"))
+    out["peak_rss_mb"] = round(int(hwm.split()[1]) / 1024, 1)
     return out
 
 

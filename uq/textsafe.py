@@ -97,6 +97,18 @@ def _sub(match: re.Match[str]) -> str:
     return placeholder(match.group())
 
 
+_SAFE_BYTES = bytes(range(0x20, 0x7F)) + b"\t\n"
+_CHUNK = 1 << 18
+
+
+def _dirty(text: str, pattern: re.Pattern[str]) -> bool:
+    """Whether `pattern` would find anything, at memory speed: printable ASCII bytes are
+    deleted first (bytes.translate), and the regex only scans what is left, which for
+    ordinary mail is nothing or a few accented letters."""
+    rest = text.encode("utf-8", "surrogatepass").translate(None, _SAFE_BYTES)
+    return bool(rest) and pattern.search(rest.decode("utf-8", "surrogatepass")) is not None
+
+
 def is_unsafe(text: str) -> bool:
     """True when the text holds anything `safe_line` would replace (newlines aside)."""
     return _ANY_UNSAFE.search(text) is not None
@@ -109,9 +121,33 @@ def safe_block(text: str, *, tab_size: int = TAB_SIZE) -> str:
         text = text.replace("\r\n", "\n")
     if "\t" in text:
         text = text.expandtabs(tab_size)
-    if _UNSAFE_BLOCK.search(text) is None:
+    if len(text) <= _CHUNK:
+        return _UNSAFE_BLOCK.sub(_sub, text) if _UNSAFE_BLOCK.search(text) else text
+    if not _dirty(text, _UNSAFE_BLOCK):
         return text
-    return _UNSAFE_BLOCK.sub(_sub, text)
+    # a big dirty text: only the dirty chunks (cut at line ends) go through the regex
+    out: list[str] = []
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start + _CHUNK)
+        end = len(text) if end < 0 else end + 1
+        chunk = text[start:end]
+        out.append(_UNSAFE_BLOCK.sub(_sub, chunk) if _dirty(chunk, _UNSAFE_BLOCK) else chunk)
+        start = end
+    return "".join(out)
+
+
+class SafeLines(list[str]):
+    """Lines already made safe by `safe_lines`: a widget may draw them as they are."""
+
+
+def safe_lines(text: str, max_line: int) -> SafeLines:
+    """A whole text (a raw email) as display lines: sanitised, split, each line longer
+    than `max_line` cut with a marker. Meant for a worker thread: it is the O(size) part."""
+    lines = safe_block(text).split("\n")
+    if max(map(len, lines)) <= max_line:
+        return SafeLines(lines)
+    return SafeLines(clip(line, max_line) if len(line) > max_line else line for line in lines)
 
 
 def safe_line(text: str, *, tab_size: int = TAB_SIZE) -> str:

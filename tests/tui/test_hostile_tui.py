@@ -4,18 +4,32 @@ raw view; the urgent and warning notifications and the `[/]` filter do not kill 
 
 from __future__ import annotations
 
+import asyncio
+import heapq
 import unicodedata
 from datetime import timedelta
 from typing import Any
 
 from tests.e2e.hostile_mail import case_email
 from tests.tui.conftest import wait_for
-from tests.tui.test_app_lock import run, screen_text
+from tests.tui.test_app_lock import screen_text
 from uq.mail.imap import FetchedMessage
 from uq.queue.clock import FixedClock
 from uq.services.sync import ingest_batch
 from uq.tui.messages import NewCases
 from uq.tui.widgets.case_view import CaseView
+
+
+def run(app: Any, body: Any) -> None:
+    """As test_app_lock.run, with waits long enough for a machine busy with other tests."""
+
+    async def main() -> None:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for(pilot, lambda: app.ctx is not None and app.queue_screen.loaded, timeout=30)
+            await pilot.pause()
+            await body(pilot)
+
+    asyncio.run(main())
 
 
 def drawn_safe(text: str, what: str) -> None:
@@ -35,8 +49,8 @@ def test_hostile_cases_draw_with_placeholders_and_alerts_survive(make_app: Any, 
         summary, _ = ingest_batch(app.ctx, "INBOX", 7, msgs)
         assert len(summary.new_case_pks) == 2 and summary.urgent_case_pks
         app.post_message(NewCases(summary.new_case_pks, summary.urgent_case_pks, []))  # as the watcher does
-        await wait_for(pilot, lambda: any("[/]" in r.case_id for r in screen.queue_list.rows))
-        await wait_for(pilot, lambda: any("New urgent case" in str(n.message) for n in app._notifications))
+        await wait_for(pilot, lambda: any("[/]" in r.case_id for r in screen.queue_list.rows), timeout=30)
+        await wait_for(pilot, lambda: any("New urgent case" in str(n.message) for n in app._notifications), timeout=30)
         urgent = next(n for n in app._notifications if "New urgent case" in str(n.message))
         assert "UM-2026-[/]7⟨ZWSP⟩⟨RLO⟩␛[8m1" in str(urgent.message) and not urgent.markup
         await pilot.pause()
@@ -52,16 +66,17 @@ def test_hostile_cases_draw_with_placeholders_and_alerts_survive(make_app: Any, 
         # the warning alert for a `[/`-bearing case
         pk = summary.new_case_pks[1]
         row = next(r for r in screen.all_rows if r.pk == pk)
-        screen._warn_heap.append((row.warning_at, pk))
+        heapq.heappush(screen._warn_heap, (row.warning_at, pk))
         fixed_clock.now = row.warning_at + timedelta(seconds=1)
         screen._tick()
-        await wait_for(pilot, lambda: any("is now in warning" in str(n.message) for n in app._notifications))
+        warned = lambda: any("is now in warning" in str(n.message) for n in app._notifications)  # noqa: E731
+        await wait_for(pilot, warned, timeout=30)
         await pilot.pause()
         drawn_safe(screen_text(app), "screen with toasts")
 
         # the filter, with markup typed into it
         await pilot.press("slash", "left_square_bracket", "slash", "right_square_bracket")
-        await wait_for(pilot, lambda: screen.filter_text == "[/]")
+        await wait_for(pilot, lambda: screen.filter_text == "[/]", timeout=30)
         assert {r.pk for r in ql.rows} == set(summary.new_case_pks)
         assert "filter “[/]”" in screen_text(app)
         await pilot.press("escape")
@@ -69,14 +84,14 @@ def test_hostile_cases_draw_with_placeholders_and_alerts_survive(make_app: Any, 
         # the case screen and its raw view
         assert ql.select_pk(pk)
         await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen.query(CaseView).first(None), CaseView))
+        await wait_for(pilot, lambda: isinstance(app.screen.query(CaseView).first(None), CaseView), timeout=30)
         view = app.screen.query_one(CaseView)
-        await wait_for(pilot, lambda: " Clinical summary " in view.text)
+        await wait_for(pilot, lambda: " Clinical summary " in view.text, timeout=30)
         assert "␛]52;c;" in view.text and "⟨RLO⟩evil" in view.text and "[@click=app.quit]" in view.text
         drawn_safe(view.text, "case view")
         drawn_safe(screen_text(app), "case screen")
         await pilot.press("r")
-        await wait_for(pilot, lambda: view.showing_raw and "Message-ID" in view.text)
+        await wait_for(pilot, lambda: view.showing_raw and "Message-ID" in view.text, timeout=30)
         assert "␛]0;pwned-title␇" in view.text and "\\x9b2J" in view.text
         drawn_safe(view.text, "raw view")
         drawn_safe(screen_text(app), "raw screen")

@@ -27,11 +27,13 @@ from uq.errors import UqError
 from uq.lookalike import show_id
 from uq.queue.countdown import countdown_text, state_glyph, tick_interval
 from uq.queue.sla import sla_state
+from uq.textsafe import SafeLines, safe_lines
 from uq.tui.keymap import binding
 from uq.tui.messages import CaseChanged, QueueChanged
 from uq.tui.screens.decide import CallModal, DecisionModal, app_ctx, report, run_external
 from uq.tui.screens.intake import AcceptUpdateModal
 from uq.tui.widgets.case_view import CaseView, Section
+from uq.tui.widgets.lazy_text import MAX_LINE
 
 if TYPE_CHECKING:
     from uq.services.context import Context
@@ -98,7 +100,7 @@ class CaseScreen(Screen[None]):
         self.case_pk = case_pk
         self.data: CaseData | None = None
         self._timer: Timer | None = None
-        self.raw_text: str | None = None
+        self.raw_text: SafeLines | None = None
         self.hold: Hold | None = None  # team mode: our claim, or who else holds the case
         self._team = False
         self._renewal: Timer | None = None
@@ -308,9 +310,9 @@ class CaseScreen(Screen[None]):
             self.app.call_from_thread(report, self.app, exc)
             return
         text = raw.decode("utf-8", "backslashreplace") or "(no raw message stored)"
-        self.app.call_from_thread(self._raw_loaded, text)
+        self.app.call_from_thread(self._raw_loaded, safe_lines(text, MAX_LINE))
 
-    def _raw_loaded(self, text: str) -> None:
+    def _raw_loaded(self, text: SafeLines) -> None:
         self.raw_text = text
         self.view.show_raw(text)
 

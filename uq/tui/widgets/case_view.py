@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from rich.style import Style
 
+from uq.textsafe import SafeLines
 from uq.tui.widgets.lazy_text import LazyText, Line
 
 Section = tuple[str, Sequence[tuple[str, str]]]
@@ -57,7 +58,7 @@ class CaseView(LazyText):
         self.showing_raw = False
         self.set_lines(section_lines(sections))
 
-    def show_raw(self, raw: str) -> None:
+    def show_raw(self, raw: str | SafeLines) -> None:
         self.showing_raw = True
         self.set_text(raw)
         self.scroll_home(animate=False)

@@ -26,7 +26,7 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from uq.textsafe import clip, safe_block, safe_line
+from uq.textsafe import SafeLines, clip, safe_line, safe_lines
 
 MAX_LINE = 4000  # characters of one logical line that are drawn
 
@@ -59,10 +59,11 @@ class LazyText(ScrollView, can_focus=True):
 
     # ------------------------------------------------------------ content
 
-    def set_text(self, text: str) -> None:
-        """A whole text (a raw email): sanitised in one pass, split, long lines cut."""
-        lines = safe_block(text).split("\n")
-        self._plain = [clip(line, MAX_LINE) if len(line) > MAX_LINE else line for line in lines]
+    def set_text(self, text: str | SafeLines) -> None:
+        """A whole text (a raw email): sanitised, split, long lines cut. Pass SafeLines
+        (textsafe.safe_lines, run in a worker) to keep a big text's O(size) pass off the
+        UI thread."""
+        self._plain = text if isinstance(text, SafeLines) else safe_lines(text, MAX_LINE)
         self._lines = None
         self._relayout()
 
@@ -95,10 +96,14 @@ class LazyText(ScrollView, can_focus=True):
         self._layout_width = width
         self._wrapped.clear()
         if self._lines is not None:
-            counts: Iterable[int] = (self._rows_styled(i, ln, width) for i, ln in enumerate(self._lines))
+            counts: Iterable[int] | None = (self._rows_styled(i, ln, width) for i, ln in enumerate(self._lines))
+        elif not self._plain or max(map(len, self._plain)) <= width:  # nothing to wrap: one row per line
+            counts = None
+            self._ends = array("q", range(1, len(self._plain) + 1))
         else:
             counts = (1 if len(t) <= width else len(self._wrap(i, t, width)) for i, t in enumerate(self._plain))
-        self._ends = array("q", accumulate(counts))
+        if counts is not None:
+            self._ends = array("q", accumulate(counts))
         total = self._ends[-1] if len(self._ends) else 0
         self.virtual_size = Size(width, total)
         self.refresh()
