@@ -188,7 +188,7 @@ def cmd_set(args: argparse.Namespace, cfg: Config) -> int:
         review_level=ReviewLevel(args.review_level.replace("-", "_")) if args.review_level else None,
         end_pend=args.end_pend,
     )
-    print(f"{case.case_id}: {'; '.join(changed) or 'nothing to change'}")
+    print(safe_line(f"{case.case_id}: {'; '.join(changed) or 'nothing to change'}"))
     return 0
 
 

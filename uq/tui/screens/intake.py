@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.table import Table
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -71,7 +72,7 @@ class SetAsideScreen(ModalScreen[None]):
             kind = "quarantined" if m.kind == "quarantined" else "not a case"
             row = (kind, f"{when:%m/%d %H:%M}", safe_line(m.sender), safe_line(m.subject), safe_line(m.reason or ""))
             self.rows.append(row)
-            table.add_row(*row)
+            table.add_row(*(Text(cell) for cell in row))  # Text: a Table parses str cells as markup
         if not rows:
             table.add_row("", "", "", "nothing set aside: every email became a case or an update", "")
         self.query_one("#set-aside", Static).update(table)
