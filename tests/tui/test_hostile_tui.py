@@ -10,9 +10,12 @@ import unicodedata
 from datetime import timedelta
 from typing import Any
 
+from textual.widgets import Input
+
 from tests.e2e.hostile_mail import case_email
 from tests.tui.conftest import wait_for
 from tests.tui.test_app_lock import screen_text
+from uq.config import SecurityConfig
 from uq.mail.imap import FetchedMessage
 from uq.queue.clock import FixedClock
 from uq.services.sync import ingest_batch
@@ -38,7 +41,7 @@ def drawn_safe(text: str, what: str) -> None:
 
 
 def test_hostile_cases_draw_with_placeholders_and_alerts_survive(make_app: Any, fixed_clock: FixedClock) -> None:
-    app = make_app()
+    app = make_app(security=SecurityConfig(lock_after_minutes=0))  # the clock jumps ahead: no idle lock
 
     async def body(pilot: Any) -> None:
         screen = app.queue_screen
@@ -75,7 +78,10 @@ def test_hostile_cases_draw_with_placeholders_and_alerts_survive(make_app: Any, 
         drawn_safe(screen_text(app), "screen with toasts")
 
         # the filter, with markup typed into it
-        await pilot.press("slash", "left_square_bracket", "slash", "right_square_bracket")
+        await pilot.press("slash")
+        box = screen.query_one("#filter", Input)
+        await wait_for(pilot, lambda: app.focused is box, timeout=30)
+        await pilot.press("left_square_bracket", "slash", "right_square_bracket")
         await wait_for(pilot, lambda: screen.filter_text == "[/]", timeout=30)
         assert {r.pk for r in ql.rows} == set(summary.new_case_pks)
         assert "filter “[/]”" in screen_text(app)
