@@ -47,8 +47,9 @@ def hostile(dovecot_fn: Dovecot, smtp_server: SmtpServer, uq_home: Any, tmp_path
     dovecot_fn.append(quarantined_email())
     cfg = config_file(tmp_path / "config.toml", dovecot_fn, smtp_server)
     env = uq_home.env()
-    out = uq(env, cfg, "sync", "--once").stdout.decode()
-    assert "quarantined 1" in out
+    r = uq(env, cfg, "sync", "--once")
+    assert "quarantined 1" in r.stdout.decode()
+    assert r.stderr == b"", "nothing from a library reaches stderr during sync: it goes to the log"
     return env, cfg
 
 

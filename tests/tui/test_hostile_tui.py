@@ -103,4 +103,45 @@ def test_hostile_cases_draw_with_placeholders_and_alerts_survive(make_app: Any, 
         drawn_safe(screen_text(app), "raw screen")
         assert app.is_running
 
+        # the palette searched with markup typed: case IDs are drawn as text
+        await pilot.press("escape")
+        await pilot.press("ctrl+p")
+        await pilot.press("left_square_bracket", "slash")
+        await pilot.pause(0.5)
+        drawn_safe(screen_text(app), "palette")
+        assert app.is_running
+
+    run(app, body)
+
+
+LOOKALIKE = (
+    "From: Intake <intake@um.example-um.com>\r\nTo: dr@example.org\r\n"
+    "Subject: UM Review Request - Case #{cid}\r\nDate: Sun, 29 Nov 2026 08:29:00 -0500\r\n"
+    "Message-ID: <look-{n}@example-um.com>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+    "Case ID: {cid}\r\nUrgency: Standard\r\nReview Type: Prospective\r\nRequested Service: MRI\r\n"
+)
+
+
+def test_lookalike_ids_are_flagged_on_both_rows(make_app: Any, fixed_clock: FixedClock) -> None:
+    app = make_app(security=SecurityConfig(lock_after_minutes=0))
+    latin, cyrillic = "UM-2026-555001", "U\u041c-2026-555001"
+
+    async def body(pilot: Any) -> None:
+        from uq.services.queries import id_problem_map
+
+        msgs = [
+            FetchedMessage(950 + n, fixed_clock(), LOOKALIKE.format(cid=cid, n=n).encode(), ())
+            for n, cid in enumerate((latin, cyrillic))
+        ]
+        summary, _ = ingest_batch(app.ctx, "INBOX", 7, msgs)
+        assert len(summary.new_case_pks) == 2
+        app.queue_screen.reload()
+        rows = lambda: [r for r in app.queue_screen.all_rows if r.pk in summary.new_case_pks]  # noqa: E731
+        await wait_for(pilot, lambda: len(rows()) == 2, timeout=30)
+        assert all(r.problems for r in rows()), "both twins carry the problem flag"
+        assert {r.shown_id for r in rows()} == {latin, "U⟨cyrillic \u041c⟩-2026-555001"}
+        cases = [app.ctx.store.case(pk) for pk in summary.new_case_pks]
+        found = id_problem_map(app.ctx, [c for c in cases if c is not None])
+        assert all(any("looks like another open case" in p for p in found[pk]) for pk in summary.new_case_pks)
+
     run(app, body)
