@@ -20,6 +20,7 @@ from tests.fixtures.env import write_config
 from tests.fixtures.mailcfg import case_email
 from uq.config import Config, load_config
 from uq.errors import ConflictError
+from uq.mail.imap import FetchedMessage
 from uq.queue.clock import FixedClock
 from uq.services import sync
 from uq.services.context import Context
@@ -153,3 +154,41 @@ def test_a_unique_violation_is_a_conflict_not_an_internal_error(
     with pytest.raises(ConflictError, match="database conflict"), store.tx() as tx:
         tx.add_raws([raw])
     store.close()
+
+
+def test_a_watcher_follows_the_holder_then_takes_over(dovecot_fn: Dovecot, uq_home: Any, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'uq.sqlite3'}"
+    cfg = load_config(write_config(tmp_path, dovecot=dovecot_fn, db_url=url))
+    holder_ctx, watcher_ctx = Context.open(cfg), Context.open(cfg)
+    holder = sync.SyncLease(holder_ctx, cfg.imap.folder)
+    assert holder.take() is None
+    states: list[tuple[str, str]] = []
+    batches: list[sync.SyncSummary] = []
+    stop = threading.Event()
+    t = threading.Thread(
+        target=sync.watch,
+        args=(watcher_ctx, stop),
+        kwargs={"on_batch": batches.append, "on_state": lambda s, d: states.append((s, d)), "follow_seconds": 0.1},
+    )
+    t.start()
+    try:
+        assert wait_until(lambda: any(s == "following" for s, _ in states), timeout=10), states
+        assert holder.holder in dict(states)["following"]
+        # what the holder stores reaches the follower as batches (new and urgent case pks)
+        msgs = [FetchedMessage(n, _T0, case_email(n), ()) for n in (1, 2)]
+        stored, _ = sync.store_batch(holder_ctx, cfg.imap.folder, 1, msgs, sync.parse_many(
+            [m.raw for m in msgs], holder_ctx.tz, cfg.parse, now=_T0), lease=holder)
+        assert wait_until(lambda: sum(b.ingested for b in batches) == 2, timeout=10), batches
+        assert sorted(pk for b in batches for pk in b.new_case_pks) == sorted(stored.new_case_pks)
+        assert "connecting" not in [s for s, _ in states]  # never touched the mailbox meanwhile
+        holder.release()  # the holder quits: the follower syncs the mailbox itself
+        dovecot_fn.append(case_email(3))
+        assert wait_until(lambda: any(s == "live" for s, _ in states), timeout=15), states
+        assert wait_until(lambda: _counts(url)[1] == 3, timeout=15), _counts(url)
+        assert holder.take() is not None  # now the former holder would follow
+    finally:
+        stop.set()
+        t.join(20)
+    assert not t.is_alive()
+    for c in (holder_ctx, watcher_ctx):
+        c.close()
