@@ -35,6 +35,7 @@ _MIN_FIELDS_WITHOUT_ID = 3  # labelled fields that still make a case when no ID 
 _ADDRESS_IN_NAME_RE = re.compile(r"[^\s<>\"',;()@]+@[^\s<>\"',;()@]+\.[A-Za-z]{2,}")
 _UNSET = (None, "", ReviewType.UNKNOWN, Urgency.UNKNOWN, NurseRecommendation.UNKNOWN)
 _FIELD_NAMES = [f.name for f in fields(CaseFields)]
+REPLY_WITHOUT_FIELDS = "reply without case fields"
 
 
 # ---------------------------------------------------------------- what a message is
@@ -68,7 +69,7 @@ def message_kind(f: CaseFields, labelled: int, *, automated: str | None, reply: 
         return Verdict(MessageKind.NOT_CASE, automated)
     if f.case_id is None and labelled < _MIN_FIELDS_WITHOUT_ID:
         if reply:
-            return Verdict(MessageKind.NOT_CASE, "reply without case fields")
+            return Verdict(MessageKind.NOT_CASE, REPLY_WITHOUT_FIELDS)
         if bulk:
             return Verdict(MessageKind.NOT_CASE, "newsletter or list mail: no case fields")
         return Verdict(MessageKind.NOT_CASE, "no case fields")
@@ -166,6 +167,25 @@ def route(kind: MessageKind, *, automated: bool, thread_case: Case | None, same_
     if may_update(sender, known, trusted):
         return Route.UPDATE, known
     return Route.UNVERIFIED, known
+
+
+def fill_missing(old: CaseFields, found: CaseFields) -> tuple[CaseFields, list[str]]:
+    """What a PDF packet read later does to a case: it fills only the fields the case
+    lacks, never overwriting what the email said (nor the case ID)."""
+    changes: dict[str, Any] = {}
+    for name in _FIELD_NAMES:
+        value = getattr(found, name)
+        if name == "case_id" or value in _UNSET:
+            continue
+        if getattr(old, name) in _UNSET:
+            changes[name] = value
+    return (replace(old, **changes) if changes else old), list(changes)
+
+
+def never_updates(kind: MessageKind, reason: str | None) -> bool:
+    """Auto-replies and bounces quote the thread headers too: they never update a case; a
+    plain reply without case fields ("records attached") does."""
+    return kind is MessageKind.NOT_CASE and reason != REPLY_WITHOUT_FIELDS
 
 
 def merge_followup_fields(old: CaseFields, new: CaseFields) -> tuple[CaseFields, list[str]]:

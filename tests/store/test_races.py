@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -117,7 +118,9 @@ def test_a_follow_up_never_overwrites_what_another_writer_saved_meanwhile(
         real_preload(self, *a, **k)  # type: ignore[arg-type]
         other = _ctx(url)
         with other.store.tx() as tx:
-            tx.fill_missing_fields(pk, CaseFields(facility="Example Imaging Center"))
+            case = tx.case(pk)
+            filled = replace(case.fields, facility="Example Imaging Center")
+            tx.set_case_fields(replace(case, fields=filled), ["facility"])
 
     sync._BatchIngest.preload = preload_then_someone_else_writes  # type: ignore[method-assign]
     try:

@@ -194,3 +194,16 @@ def test_flags_name_the_message_and_can_be_recognised() -> None:
     assert "nurse1@payer.example" in intake.spoof_flag("UM-1", ["nurse1@payer.example"])
     assert intake.sender_flags("m@evil.example", "Maria <nurse1@payer.example>")
     assert intake.sender_flags("nurse1@payer.example", "nurse1@payer.example") == ()
+
+
+def test_a_pdf_fills_only_what_the_case_lacks() -> None:
+    found = CaseFields(case_id="X", urgency=Urgency.STANDARD, facility="Example Imaging", service="")
+    merged, changed = intake.fill_missing(FULL, found)
+    assert changed == ["facility"]
+    assert merged.urgency is Urgency.URGENT and merged.case_id == "UM-1" and merged.facility == "Example Imaging"
+
+
+def test_only_a_plain_reply_among_non_cases_may_update() -> None:
+    assert not intake.never_updates(MessageKind.NOT_CASE, intake.REPLY_WITHOUT_FIELDS)
+    assert intake.never_updates(MessageKind.NOT_CASE, "auto-reply (X-Autoreply)")
+    assert not intake.never_updates(MessageKind.CASE, None)

@@ -9,8 +9,9 @@ case screen) runs it for that case first.
 from __future__ import annotations
 
 import logging
-from dataclasses import fields as dc_fields
+from dataclasses import replace
 
+from uq import intake
 from uq.domain import Case
 from uq.mail.mime import part_data
 from uq.mail.parse import fields_from_pdf_text
@@ -65,16 +66,11 @@ def _complete_case(ctx: Context, tx: Tx, case: Case, sender: str, text: str) -> 
         return
     zone = deadlines.case_zone(ctx, case)
     fields = fields_from_pdf_text(text, tz=zone, parse=ctx.config.parse, sender=sender, now=ctx.clock())
-    if not any(_empty(getattr(case.fields, f.name)) and not _empty(getattr(fields, f.name)) for f in dc_fields(fields)):
-        return
-    changed = tx.fill_missing_fields(case.id, fields)
+    merged, changed = intake.fill_missing(case.fields, fields)
     if changed:
+        tx.set_case_fields(replace(case, fields=merged), changed)
         deadlines.refresh(ctx, tx, case.id)
         tx.audit(at=ctx.clock(), actor="sync", action="fields_from_pdf", case_pk=case.id, detail=", ".join(changed))
-
-
-def _empty(value: object) -> bool:
-    return value in (None, "") or getattr(value, "value", None) == "unknown"
 
 
 def text_of(raw: bytes, part: str, limits: PdfLimits) -> PdfResult:

@@ -278,9 +278,7 @@ class _BatchIngest:
             summary.duplicates += 1
             return True
 
-        # auto-replies and bounces quote the thread headers too: they never update a case;
-        # a plain reply without case fields ("records attached") does
-        automated = parsed.kind is MessageKind.NOT_CASE and not (parsed.reason or "").startswith("reply")
+        automated = intake.never_updates(parsed.kind, parsed.reason)
         case_id = parsed.fields.case_id
         thread_ids = [m for m in (parsed.in_reply_to or "", *parsed.references) if m]
         thread = None if automated else self._thread_case(thread_ids)

@@ -195,15 +195,17 @@ class BatchTx:
         incremented in SQL, so a value another writer saved meanwhile (the PDF pass, an
         extension) is never overwritten with this batch's older copy."""
         for case, changed, suffix, count in updates:
-            values = field_values(case.fields)
-            cols = {_FIELD_COLUMN.get(name, name) for name in changed}
-            row: dict[str, Any] = {col_: values[col_] for col_ in cols}
-            if "urgency" in cols:
-                row["urgency_rank"] = URGENCY_RANK[case.fields.urgency.value]
+            row = _field_columns(case, changed)
             row["update_count"] = _CASE_T.c.update_count + count
             row["last_updated_at"] = case.last_updated_at
             if suffix:
                 row["body_text"] = func.coalesce(_CASE_T.c.body_text, "") + suffix
+            self.s.execute(update(_CASE_T).where(_CASE_T.c.id == case.id).values(row))
+
+    def set_case_fields(self, case: Case, changed: Iterable[str]) -> None:
+        """Write only the named fields of `case` (the PDF pass's additions)."""
+        row = _field_columns(case, changed)
+        if row:
             self.s.execute(update(_CASE_T).where(_CASE_T.c.id == case.id).values(row))
 
     def add_attachments(self, items: Sequence[tuple[int, int, Attachment]]) -> None:
@@ -231,3 +233,13 @@ class BatchTx:
             return
         q = update(_ATT_T).where(_ATT_T.c.id == bindparam("a_pk")).values(text=bindparam("a_text"))
         self.s.connection().execute(q, [{"a_pk": pk, "a_text": text or ""} for pk, text in texts])
+
+
+def _field_columns(case: Case, changed: Iterable[str]) -> dict[str, Any]:
+    """case_row values of the named CaseFields (with the urgency's sort rank)."""
+    values = field_values(case.fields)
+    cols = {_FIELD_COLUMN.get(name, name) for name in changed}
+    row: dict[str, Any] = {col_: values[col_] for col_ in cols}
+    if "urgency" in cols:
+        row["urgency_rank"] = URGENCY_RANK[case.fields.urgency.value]
+    return row

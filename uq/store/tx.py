@@ -37,7 +37,6 @@ from uq.store.convert import (
     call_from_row,
     case_from_row,
     decision_from_row,
-    field_values,
     outbox_from_row,
 )
 from uq.store.digest import DECISION, OUTBOX, UNHASHED
@@ -267,23 +266,6 @@ class Tx(BatchTx, AuditTx):
             setattr(row, name, value)
         row.urgency_rank = URGENCY_RANK[row.urgency]
         self.s.add(row)
-
-    def fill_missing_fields(self, case_pk: int, fields: CaseFields) -> list[str]:
-        """Set only the fields the case does not have yet (never overwrite what the email
-        said); returns their names."""
-        row = self._case_row(case_pk)
-        changed = []
-        for column, value in field_values(fields).items():
-            if column == "f_case_id" or value in (None, "", "unknown"):
-                continue
-            if getattr(row, column) in (None, "", "unknown"):
-                setattr(row, column, value)
-                changed.append(column)
-        if changed:
-            row.urgency_rank = URGENCY_RANK[row.urgency]
-            self.s.add(row)
-            self.s.flush()
-        return changed
 
     def add_problems(self, case_pk: int, problems: Sequence[str]) -> None:
         """Append problem lines the case does not list yet (a PDF cut short by a limit)."""
