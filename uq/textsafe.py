@@ -101,11 +101,11 @@ _SAFE_BYTES = bytes(range(0x20, 0x7F)) + b"\t\n"
 _CHUNK = 1 << 18
 
 
-def _dirty(text: str, pattern: re.Pattern[str]) -> bool:
+def _dirty(text: str, pattern: re.Pattern[str], safe: bytes = _SAFE_BYTES) -> bool:
     """Whether `pattern` would find anything, at memory speed: printable ASCII bytes are
     deleted first (bytes.translate), and the regex only scans what is left, which for
     ordinary mail is nothing or a few accented letters."""
-    rest = text.encode("utf-8", "surrogatepass").translate(None, _SAFE_BYTES)
+    rest = text.encode("utf-8", "surrogatepass").translate(None, safe)
     return bool(rest) and pattern.search(rest.decode("utf-8", "surrogatepass")) is not None
 
 
@@ -144,7 +144,13 @@ class SafeLines(list[str]):
 def safe_lines(text: str, max_line: int) -> SafeLines:
     """A whole text (a raw email) as display lines: sanitised, split, each line longer
     than `max_line` cut with a marker. Meant for a worker thread: it is the O(size) part."""
-    lines = safe_block(text).split("\n")
+    if "\t" in text:
+        text = text.expandtabs(TAB_SIZE)
+    crlf = text.count("\r\n")
+    if crlf and crlf == text.count("\r") == text.count("\n") and not _dirty(text, _UNSAFE_BLOCK, _SAFE_BYTES + b"\r"):
+        lines = text.split("\r\n")  # a clean CRLF text (mail as stored): one pass, no copy first
+    else:
+        lines = safe_block(text).split("\n")
     if max(map(len, lines)) <= max_line:
         return SafeLines(lines)
     return SafeLines(clip(line, max_line) if len(line) > max_line else line for line in lines)

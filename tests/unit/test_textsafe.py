@@ -181,3 +181,14 @@ def _drop_handler() -> None:
             root.removeHandler(h)
             h.close()
     logging.captureWarnings(False)
+
+
+def test_safe_lines_fast_path_matches_the_general_one() -> None:
+    from uq.textsafe import safe_lines
+
+    clean = "From: a\r\nSubject: b\tc\r\n\r\nbody " + "x" * 50 + "\r\n"
+    assert list(safe_lines(clean, 200)) == safe_block(clean).split("\n")
+    assert safe_lines(clean, 20)[3] == "body " + "x" * 15 + "… [35 more characters]"
+    dirty = "a\r\nb\x1b[2J\rc\r\n" + "line\r\n" * 100_000  # big and dirty: the chunked path
+    lines = safe_lines(dirty, 200)
+    assert lines[:2] == ["a", "b␛[2J␍c"] and len(lines) == 100_003
