@@ -113,7 +113,7 @@ def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
         print(json.dumps(_child(sys.argv[2], sys.argv[3], sys.argv[4] == "raw", sys.argv[5] == "baseline")))
         return
-    from uq.config import Config, DatabaseConfig
+    from uq.config import Config, DatabaseConfig, ParseConfig
     from uq.mail.imap import FetchedMessage
     from uq.queue.clock import FixedClock
     from uq.services.context import Context
@@ -123,7 +123,9 @@ def main() -> None:
     os.environ.setdefault("UQ_DATA_DIR", str(root / "data"))
     db = f"sqlite:///{root / 'uq.sqlite3'}"
     clock = FixedClock(datetime(2026, 11, 29, 15, 0, tzinfo=UTC))
-    ctx = Context.open(Config(database=DatabaseConfig(url=db)), clock=clock)
+    # [parse] message_bytes set above 30 MB, as a reviewer would to take such an email as a case
+    big_ok = Config(database=DatabaseConfig(url=db), parse=ParseConfig(message_bytes=64 << 20))
+    ctx = Context.open(big_ok, clock=clock)
     small = million_lines(100_000).replace(b"BIG-1", b"BIG-3").replace(b"<big-1@", b"<big-3@")
     for uid, raw in ((1, million_lines()), (2, thirty_mb()), (3, small)):
         ingest_batch(ctx, "INBOX", 1, [FetchedMessage(uid, clock(), raw, ())])
