@@ -25,10 +25,11 @@ server may store the message long before it answers, and giving up early is what
 reply into several.
 
 API:
-    send_message(cfg, raw, mail_from, recipients, before_data=None) -> None
+    send_message(cfg, raw, mail_from, recipients, before_data=None, accepted=None) -> None
         before_data() runs after the recipients are accepted and before the message is
         sent: the outbox checks there that the item is still its own; raising aborts the
-        session before anything can be stored.
+        session before anything can be stored. accepted() runs as soon as the server has
+        taken the message, before QUIT, so the outbox records it with no window left open.
     check_login(cfg) -> str      (for `uq doctor`)
 """
 
@@ -177,6 +178,7 @@ def send_message(
     mail_from: str,
     recipients: Sequence[str],
     before_data: Callable[[], None] | None = None,
+    accepted: Callable[[], None] | None = None,
 ) -> None:
     """Deliver raw (exactly these bytes) to recipients. See the module doc for the errors."""
     rcpts = list(recipients)
@@ -210,6 +212,8 @@ def send_message(
                 f"{smtp.where}: {len(refused)} of {len(rcpts)} recipients refused "
                 f"({_reply(code, text)}); the others were sent"
             )
+        if accepted is not None:
+            accepted()
 
 
 _LEADING_DOT = re.compile(rb"(?m)^\.")

@@ -47,8 +47,9 @@ log = logging.getLogger("uq.outbox")
 MAX_BACKOFF = timedelta(hours=1)
 SENT_COPY_RETRY = timedelta(minutes=5)
 
-# (config, raw, envelope from, recipients, before_data): see uq.mail.send.send_message
-Transport = Callable[[Config, bytes, str, Sequence[str], Callable[[], None] | None], None]
+# (config, raw, envelope from, recipients, before_data, accepted): see uq.mail.send.send_message
+Hook = Callable[[], None] | None
+Transport = Callable[[Config, bytes, str, Sequence[str], Hook, Hook], None]
 
 
 @dataclass
@@ -76,13 +77,16 @@ def file_transport(folder: Path) -> Transport:
         raw: bytes,
         _mail_from: str,
         _recipients: Sequence[str],
-        before_data: Callable[[], None] | None = None,
+        before_data: Hook = None,
+        accepted: Hook = None,
     ) -> None:
         if before_data is not None:
             before_data()
         folder.mkdir(parents=True, exist_ok=True)
         name = hashlib.sha256(raw).hexdigest()[:16]
         (folder / f"reply-{name}.eml").write_bytes(raw)
+        if accepted is not None:
+            accepted()
 
     return deliver
 
@@ -170,9 +174,16 @@ def _send_one(ctx: Context, item: OutboxItem, summary: SendSummary, transport: T
                 raise LeaseLost(f"{label}: another sender took this reply over; left to it")
         data_out = True
 
+    marked = False
+
+    def accepted() -> None:  # recorded before QUIT: a crash after the 250 leaves no doubt behind
+        nonlocal marked
+        _mark_sent(ctx, item, summary)
+        marked = True
+
     try:
         with lease:
-            transport(ctx.config, item.raw, mail_from, item.recipients, before_data)
+            transport(ctx.config, item.raw, mail_from, item.recipients, before_data, accepted)
     except LeaseLost as exc:
         summary.notes.append(str(exc))
         return True
@@ -221,14 +232,20 @@ def _send_one(ctx: Context, item: OutboxItem, summary: SendSummary, transport: T
         return True
     except UqError as exc:  # credentials, TLS, configuration: nothing was sent, and nothing would be
         return _unreachable(ctx, item, token, exc, summary)
+    if not marked:
+        _mark_sent(ctx, item, summary)
+    return True
+
+
+def _mark_sent(ctx: Context, item: OutboxItem, summary: SendSummary) -> None:
+    """Accepted by the server: SENT whoever holds the item now (a sender that took it over
+    meanwhile finds it sent at its fencing check and never sends it)."""
     now = ctx.clock()
     sent = Audited(now, "outbox", "sent", f"outbox {item.id} {item.message_id}")
-    with ctx.store.tx() as tx:  # accepted by the server: SENT whoever holds the item now
+    with ctx.store.tx() as tx:
         tx.set_outbox(item.id, state=OutboxState.SENT, sent_at=now, audited=sent)
     summary.sent += 1
     summary.sent_ids.append(item.id)
-    log.info("outbox %d sent (case %d)", item.id, item.case_pk)
-    return True
 
 
 def _unreachable(ctx: Context, item: OutboxItem, token: str, exc: UqError, summary: SendSummary) -> bool:
