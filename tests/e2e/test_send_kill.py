@@ -7,7 +7,7 @@ server had stored the first but uq had not heard its 250 (killed at STORED), alw
 the same Message-ID, and never when the provider keeps a copy in the Sent folder that uq
 searches.
 
-The sender is a forked child running `uq send` (see _fork_uq_send). Each point runs
+The sender is a child forked from a fork server running `uq send` (see _fork_uq_send). Each point runs
 UQ_KILL_RUNS times: `UQ_KILL_RUNS=20 pytest -m stress tests/e2e/test_send_kill.py` is the
 full count. Unset (the normal suite): once per point, and with a Sent folder only from
 DATA on, where the folder can matter.
@@ -16,6 +16,8 @@ DATA on, where the folder can matter.
 from __future__ import annotations
 
 import email
+import multiprocessing
+import multiprocessing.process
 import os
 import signal
 import time
@@ -33,6 +35,8 @@ from uq.cli import main
 
 pytestmark = pytest.mark.stress
 
+_FORKS = multiprocessing.get_context("forkserver")
+_FORKS.set_forkserver_preload([__name__, "uq.services.outbox", "uq.services.context", "uq.store.repo"])
 RUNS = int(os.environ.get("UQ_KILL_RUNS", "0"))
 LEASE = 1.5
 # the server has the message but uq has not heard the 250: the one point where a second
@@ -84,11 +88,12 @@ def test_sigkill_at_every_point_of_the_dialogue(
             assert _uq(capsys, cfg, "decide", case_id, "--approve")[0] == 0
             smtp_server.paused.clear()
             smtp_server.pause_at = point
-            pid = _fork_uq_send(cfg)
+            proc = _fork_uq_send(cfg, uq_home.env())
             assert smtp_server.paused.wait(30), f"{point}: the session never got there"
-            os.kill(pid, signal.SIGKILL)
+            proc.kill()  # SIGKILL
             killed = time.monotonic()
-            os.waitpid(pid, 0)
+            proc.join(10)
+            assert proc.exitcode == -signal.SIGKILL
             smtp_server.pause_at = None
             before = sum(_copies(smtp_server).values())
             _, out, _ = _uq(capsys, cfg, "send")  # at once: the rerun names the reply it left
@@ -113,21 +118,23 @@ def test_sigkill_at_every_point_of_the_dialogue(
     assert len(tally) == total, "every reply delivered"
 
 
-def _fork_uq_send(cfg: Path) -> int:
-    """`uq send` in a forked child: the same code path as the command, without paying
-    Python's start-up for each of hundreds of kills (tests/e2e/test_decisions.py kills a
-    real `python -m uq.cli send` process once)."""
-    pid = os.fork()
-    if pid == 0:  # the child: never return into pytest
-        code = 99
-        try:
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, 1)
-            os.dup2(devnull, 2)
-            code = main(["--config", str(cfg), "send"])
-        finally:
-            os._exit(code)
-    return pid
+def _run_uq_send(cfg: str, env: dict[str, str]) -> None:
+    os.environ.clear()
+    os.environ.update(env)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    raise SystemExit(main(["--config", cfg, "send"]))
+
+
+def _fork_uq_send(cfg: Path, env: dict[str, str]) -> multiprocessing.process.BaseProcess:
+    """`uq send` in a child forked from a fork server: the command's own code path, without
+    paying Python's start-up for each of hundreds of kills, and without inheriting this
+    process's threads or open SQLite connections (tests/e2e/test_decisions.py kills a real
+    `python -m uq.cli send` process once)."""
+    proc = _FORKS.Process(target=_run_uq_send, args=(str(cfg), env), daemon=True)
+    proc.start()
+    return proc
 
 
 def _state(capsys: pytest.CaptureFixture[str], cfg: Path, case_id: str) -> str:
