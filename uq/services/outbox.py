@@ -246,6 +246,7 @@ def _mark_sent(ctx: Context, item: OutboxItem, summary: SendSummary) -> None:
         tx.set_outbox(item.id, state=OutboxState.SENT, sent_at=now, audited=sent)
     summary.sent += 1
     summary.sent_ids.append(item.id)
+    log.info("outbox %d sent (case %d)", item.id, item.case_pk)
 
 
 def _unreachable(ctx: Context, item: OutboxItem, token: str, exc: UqError, summary: SendSummary) -> bool:
