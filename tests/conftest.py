@@ -24,6 +24,16 @@ from uq.queue.clock import FixedClock  # noqa: E402
 FIXED_NOW = datetime(2026, 11, 29, 13, 30, tzinfo=UTC)
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked `fuzz` (long hypothesis runs) run only when asked for with -m fuzz."""
+    if "fuzz" in (config.getoption("markexpr") or ""):
+        return
+    fuzz = [i for i in items if i.get_closest_marker("fuzz") is not None]
+    if fuzz:
+        config.hook.pytest_deselected(items=fuzz)
+        items[:] = [i for i in items if i.get_closest_marker("fuzz") is None]
+
+
 def _need_dovecot() -> None:
     if not Path(DOVECOT).exists():
         pytest.fail(

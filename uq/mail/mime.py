@@ -78,7 +78,7 @@ def header_text(msg: Message, name: str) -> str:
         return ""
     if isinstance(value, str) and len(value) > HEADER_CHARS:
         value = value[:HEADER_CHARS]
-    return decode_value(value)
+    return decode_value(value)[:HEADER_CHARS]  # a Header (raw 8-bit) is cut after decoding
 
 
 def thread_ids(msg: Message, name: str, keep: int = 50) -> tuple[str, ...]:
@@ -177,8 +177,8 @@ def header_address(msg: Message, name: str) -> tuple[str, str]:
     # bytes as UTF-8/cp1252, it decodes no encoded word
     text = value if isinstance(value, str) else decode_value(value)
     display, addr = address(text[:HEADER_CHARS])
-    if len(addr) > _MAX_ADDRESS:  # no mailbox is that long: a hostile header, no sender
-        return display[:_MAX_ADDRESS], ""
+    if len(addr) > _MAX_ADDRESS or addr != addr.translate(_DROP_CONTROL) or " " in addr:
+        return display[:_MAX_ADDRESS], ""  # no mailbox looks like that: a hostile header, no sender
     return display[:HEADER_CHARS // 8], addr
 
 
