@@ -154,4 +154,4 @@ def test_the_slowest_message_parses_in_under_a_second(synced: dict[str, Any]) ->
           f"(PDF reads capped at pdf_seconds={PARSE['pdf_seconds']})")
     assert max(t[2] for t in times) >= 9_000_000  # inputs up to 10 MB are in the corpus
     assert cpu_max[0] < 1.0, cpu_max
-    assert wall_max[1] < 1.0 + PARSE["pdf_seconds"] * 4, wall_max  # generous: a loaded machine
+    assert wall_max[1] < 1.0 + PARSE["pdf_seconds"] + 10, wall_max  # bounded, not minutes; a loaded machine

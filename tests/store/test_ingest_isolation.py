@@ -153,3 +153,18 @@ def test_a_packet_the_pdf_pass_cuts_short_is_flagged_on_the_case(ctx: Context) -
     assert case.problems == (  # type: ignore[attr-defined]
         "attachment packet.pdf: text cut after the first 2 pages; open the attachment for all of it",)
     assert ctx.store.raw_messages()[0].size > len(packet)  # the raw part is kept whole
+
+
+def test_a_message_whose_case_key_is_taken_fails_alone(ctx: Context) -> None:
+    """Found by the fuzz run: a reused Message-ID whose first message was no case lets a
+    third message with no case ID map to the second one's placeholder ID; the key conflict
+    stalled every later sync. Now that message is quarantined and the rest goes on."""
+    head = f"From: {SENDER}\nSubject: hello\nMessage-ID: <same@x.example>\nDate: Sun, 29 Nov 2026 08:14:00 -0500\n\n"
+    no_case = (head + "Thanks!\n").encode()
+    no_id = (head + "Member: Pat Example\nRequested Service: MRI\nReview Type: Prospective\n").encode()
+    no_id_again = (head + "Member: Sam Example\nRequested Service: CT\nReview Type: Concurrent\n").encode()
+    summary = _ingest(ctx, [no_case, no_id, no_id_again, valid(1).raw])
+    assert (summary.not_cases, summary.ingested, summary.quarantined) == (1, 2, 1)
+    (q,) = ctx.store.raw_messages(kinds=["quarantined"])
+    assert (q.uid, q.reason, q.sender) == (3, "store failed: ConflictError", SENDER)
+    assert _cursor(ctx) == 4 and _case(ctx, "VALID-0001")

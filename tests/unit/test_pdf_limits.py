@@ -29,7 +29,7 @@ def test_a_token_bomb_is_cut_by_the_time_limit_and_the_worker_comes_back() -> No
     t = time.monotonic()
     got = pdf_text(bomb, PdfLimits(seconds=0.5))
     assert got.cut == "time"
-    assert time.monotonic() - t < 3  # the kill, not pypdf's 120 s
+    assert time.monotonic() - t < 15  # the kill (and a worker start on a loaded machine), not 120 s
     assert pdf_text(PACKET, PdfLimits()).text == "Case ID: P-1\nMember: Pat Example"
 
 
@@ -61,7 +61,7 @@ def test_one_time_budget_for_all_the_pdfs_of_a_message() -> None:
     raw = with_parts("P-3", "Case ID: P-3\nPackets attached.", [part, part, part])
     t = time.monotonic()
     p = parse_email(raw, tz=TZ, parse=ParseConfig(pdf_seconds=0.6))
-    assert time.monotonic() - t < 4
+    assert time.monotonic() - t < 15  # three packets share 0.6 s (plus a worker start)
     assert sum("time limit" in x for x in p.problems) == 3
 
 

@@ -516,9 +516,13 @@ def store_isolated(
     retried one message per transaction, and a message that still fails is stored raw in
     quarantine with the failing step and exception type (never its text, which may quote
     the email). The cursor moves past it either way. A StoreError (database down or
-    locked) is no message's fault and propagates."""
+    locked) is no message's fault and propagates; a unique-key conflict that store_batch's
+    re-classifying retries did not resolve is the message's own."""
     try:
         return store_batch(ctx, mailbox, uidvalidity, msgs, parsed, rescan=rescan, lease=lease)
+    except ConflictError as exc:  # still there after store_batch's retries: a message's own
+        log.warning("sync: a batch of %d conflicts (%s); storing it one message at a time", len(msgs),
+                    type(exc).__name__)
     except StoreError:
         raise
     except Exception as exc:
@@ -536,6 +540,8 @@ def _store_alone(ctx: Context, mailbox: str, uidvalidity: int, m: FetchedMessage
                  rescan: bool, lease: SyncLease | None) -> tuple[SyncSummary, list[int]]:
     try:
         return store_batch(ctx, mailbox, uidvalidity, [m], [p], rescan=rescan, lease=lease)
+    except ConflictError:
+        reason = "store failed: ConflictError"  # re-classified and still a duplicate key
     except StoreError:
         raise
     except Exception as exc:
