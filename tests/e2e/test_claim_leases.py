@@ -19,7 +19,7 @@ from uq.config import parse_config
 from uq.domain import CaseFields, Outcome
 from uq.errors import GuardrailError, UqError
 from uq.queue.clock import FixedClock
-from uq.services import review, team
+from uq.services import queries, review, team
 from uq.services.context import Context
 
 NOW = datetime(2026, 11, 30, 14, 0, tzinfo=UTC)
@@ -129,6 +129,9 @@ def test_a_lease_runs_out_and_the_case_is_claimable_again(
     [pk] = _add_cases(alice, 1)
     case = team.claim(alice, "UM-0000")
     assert case.claim_until == NOW + timedelta(minutes=30) and case.holder(NOW) == "alice"
+    [(c, d)] = queries.queue(bob)
+    item = queries.queue_item_json(bob, c, d)  # `uq queue --json`
+    assert item["held_by"] == "alice" and item["held_until"].startswith("2026-11-30T")
     clock.advance(minutes=20)
     with pytest.raises(UqError, match=r"^UM-0000 is claimed by alice until \d\d:\d\d"):
         team.claim(bob, "UM-0000")
@@ -143,6 +146,7 @@ def test_a_lease_runs_out_and_the_case_is_claimable_again(
         team.claim(bob, "UM-0000")
     clock.advance(minutes=2)  # alice's laptop died: nothing renewed it
     assert alice.store.case(pk).holder(clock()) is None  # type: ignore[union-attr]
+    assert queries.queue_item_json(bob, *queries.queue(bob)[0])["held_by"] is None  # back in the queue
     taken = team.claim(bob, None, next_case=True)
     assert taken.id == pk and taken.holder(clock()) == "bob"
     assert team.renew(alice, pk) is None, "a lost lease is not renewed over bob's"

@@ -116,6 +116,8 @@ def queue_item_json(
         "service": f.service,
         "problems": [*problems, *case.problems, *clock_problems(case)],
         "updated": case.update_count > 0,
+        "held_by": case.holder(ctx.clock()),  # team queue: who has it claimed now (null: nobody)
+        "held_until": _iso(case.claim_until, ctx) if case.holder(ctx.clock()) else None,
     }
 
 
