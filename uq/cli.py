@@ -93,6 +93,7 @@ def cmd_sync(args: argparse.Namespace, cfg: Config) -> int:
 def cmd_queue(args: argparse.Namespace, cfg: Config) -> int:
     from uq.lookalike import show_id
     from uq.queue.countdown import countdown_text, state_glyph
+    from uq.queue.sla import clock_problems
     from uq.services import queries
 
     ctx = _context(cfg)
@@ -109,7 +110,7 @@ def cmd_queue(args: argparse.Namespace, cfg: Config) -> int:
         left = f"{state_glyph(d.state)} {countdown_text(d.seconds_left)}" if c.status.is_open else "  done"
         flags = (
             ("U" if c.update_count else "-")
-            + ("!" if c.problems or pk_problems.get(c.id) else "-")
+            + ("!" if c.problems or pk_problems.get(c.id) or clock_problems(c) else "-")
             + {"call_needed": "C", "pended": "P"}.get(c.status.value, "-")
         )
         f = c.fields

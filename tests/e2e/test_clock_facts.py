@@ -5,6 +5,7 @@ clock until the follow-up, and a reviewer's own appeal refused."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -122,6 +123,10 @@ def test_missing_and_odd_facts_show_as_problems_with_the_safe_clocks(
     east_item = items["F-EAST"]
     assert at(east_item, "received_at") == received  # Eastern, not the reviewer's Pacific
     assert at(east_item, "received_at").utcoffset() == received.astimezone(PT).utcoffset()  # shown in PT
+
+    code, listing, _ = cli(capsys, cfg, "queue")  # the terminal listing flags them too
+    flagged = {m[1]: m[2] for m in re.finditer(r" (F-[A-Z]+) +([-U][-!][-CP]) ", listing)}
+    assert flagged["F-NORECV"] == flagged["F-NOURG"] == "-!-" and flagged["F-UPGR"] == "---"
 
     for case_id in ("F-NORECV", "F-NOURG"):  # the case view says the same
         detail = show(capsys, cfg, case_id)

@@ -209,3 +209,37 @@ async def test_u_sets_an_unknown_urgency_and_the_clocks_follow(demo_ctx: Context
         assert app.queue_changes >= 2 and app.errors == []
     details = [e.detail for e in demo_ctx.store.audit_entries(case_pk=pk) if e.action == "facts_set"]
     assert details == ["urgency unknown → urgent", "urgency urgent → standard"]
+
+
+@sync
+async def test_a_tolled_case_shows_both_clocks_and_the_request(demo_ctx: Context, fixed_clock: FixedClock) -> None:
+    """An ERISA-style pend: the case screen names the paused regulatory clock with the time
+    it had left, the request and its items, while the reviewer's clock keeps counting; an
+    urgent claim shows its information sequence instead."""
+    from dataclasses import replace
+
+    from uq.config import ClientPolicy, SlaConfig
+    from uq.domain import Outcome, Urgency
+    from uq.services import review
+
+    demo_ctx.config = replace(demo_ctx.config, sla=SlaConfig(
+        client=[ClientPolicy(match="example health plan", standard="15d", toll_on_pend=True)]))
+    pk = pk_of(demo_ctx, "UM-2026-004512")
+    review.set_facts(demo_ctx, pk, urgency=Urgency.STANDARD)
+    review.decide(demo_ctx, pk, Outcome.PEND, rationale="Please send the physical therapy notes.")
+    app = Host(demo_ctx, fixed_clock, open_pk=pk)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        text = app.screen.query_one(CaseView).text
+        assert "‖ paused, 14d 21h left" in text  # 15 days from receipt, 170 minutes gone
+        assert "tolled: information requested" in text
+        assert "(waiting): Please send the physical therapy notes." in text
+        assert "(reviewer clock)" in text  # the binding clock is the running one
+    review.set_facts(demo_ctx, pk, urgency=Urgency.URGENT)
+    app = Host(demo_ctx, fixed_clock, open_pk=pk)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        text = app.screen.query_one(CaseView).text
+        assert "paused" not in text and "never tolled" in text
+        for milestone in ("Information request due", "Information due", "Decision due"):
+            assert milestone in text, milestone
