@@ -207,6 +207,11 @@ VECTORS = [
       client="ERISA plan", received=d(2026, 6, 1, 10, tz=ET), earlier_pend_seconds=2 * 86400,
       pended_at=d(2026, 6, 9, 10, tz=ET), info_at=d(2026, 6, 10, 10, tz=ET),
       regulatory=d(2026, 6, 19, 10, tz=ET)),
+    # a request after the 15 days had run out tolls nothing: the breach stands
+    V(id="erisa-pend-after-the-deadline-not-tolled", rule="29 CFR 2560.503-1(f)(2)(iii)(A), (f)(4)",
+      sla=ERISA_SLA, client="ERISA plan", received=d(2026, 6, 1, 10, tz=ET),
+      pended_at=d(2026, 6, 17, 10, tz=ET), now=d(2026, 6, 18, 10, tz=ET),
+      regulatory=d(2026, 6, 16, 10, tz=ET), says="after the deadline: not tolled"),
     # post-service 30 days, tolled 5 days
     V(id="erisa-post-service-tolled", rule="29 CFR 2560.503-1(f)(2)(iii)(B), (f)(4)",
       sla=ERISA_SLA, client="ERISA plan", review=RETRO, received=d(2026, 6, 1, 10, tz=ET),

@@ -6,6 +6,11 @@ request) and an explicit due time written in the email. The queue shows whicheve
 first, because missing any of them is a failure; on a tie the more specific clock is named
 (explicit, then regulatory, then reviewer) so the reviewer sees why the time is what it is.
 
+The regulatory clock follows the client's policy: its durations (appeals have their own),
+the cut-off and the review types it applies to, the receipt-day reading, the holiday
+calendar and whether an information request (pend) tolls it. Where a fact is missing or a
+rule reads two ways, the earlier deadline is taken and the case says so.
+
 `compute_deadlines` runs once per case at ingest (and when a case changes), so it may
 consult holiday calendars; `sla_state` runs for every visible row on every tick, so it is
 a couple of subtractions and comparisons.
@@ -258,9 +263,10 @@ def _seconds(delta: timedelta) -> int:
     return delta.days * 86400 + delta.seconds
 
 
-def _with_pend(case: Case, rules: _Rules, base: datetime, rule: str, received: datetime, urgent: bool,
-               now: datetime) -> _Regulatory:
-    """What an information request does to the regulatory clock under the policy."""
+def _with_pend(case: Case, rules: _Rules, base: datetime, rule: str, received: datetime,
+               urgent: bool) -> _Regulatory:
+    """What an information request does to the regulatory clock under the policy. A request
+    sent after the deadline had passed tolls nothing: a breach is not undone by asking."""
     pended = case.pended_at.astimezone(UTC) if case.pended_at else None
     answered = case.info_received_at.astimezone(UTC) if case.info_received_at else None
     if not rules.toll_on_pend or (pended is None and not case.earlier_pend_seconds):
@@ -281,6 +287,8 @@ def _with_pend(case: Case, rules: _Rules, base: datetime, rule: str, received: d
                                       "decision 48 hours after the answer or the 48-hour window",
                            milestones=milestones)
     earlier = timedelta(seconds=max(case.earlier_pend_seconds, 0))
+    if pended is not None and pended >= base + earlier:
+        return _Regulatory(base + earlier, rule + ", information requested after the deadline: not tolled")
     if pended is not None and answered is None:
         as_of_toll = base + earlier
         left = _seconds(as_of_toll - pended)
@@ -364,7 +372,7 @@ def compute_deadlines(case: Case, sla: SlaConfig, now: datetime, *,
         computed = add_duration(received, duration, rules.zone, calendar=rules.calendar, cutoff=cutoff,
                                 receipt_day=rules.receipt_day)
         rule = _rule_text(duration, received, rules, cutoff=cutoff, level=level, from_arrival=from_arrival)
-        reg = _with_pend(case, rules, computed.astimezone(UTC), rule, received, urgent, now)
+        reg = _with_pend(case, rules, computed.astimezone(UTC), rule, received, urgent)
     regulatory_due = reg.due
     explicit_due = _utc(fields_.due_at, rules.zone) if fields_.due_at else None
 
