@@ -97,3 +97,28 @@ async def test_no_holder_column_or_claims_outside_team_mode(make_app: Any) -> No
         await pilot.press("enter")
         await _wait(pilot, lambda: isinstance(app.screen, CaseScreen) and app.screen.data is not None)
         assert app.screen.hold is None and app.ctx.store.case(pk).claimed_by is None
+
+
+@sync
+async def test_a_lease_lost_while_open_turns_the_case_read_only(make_app: Any, fixed_clock: FixedClock) -> None:
+    """The laptop slept past the lease and bob took the case: the next renewal says so."""
+    app = make_app(team=TeamConfig(mode="on"))
+    async with app.run_test(size=(140, 40)) as pilot:
+        await loaded(pilot)
+        pk = app.queue_screen.queue_list.rows[0].pk
+        app.queue_screen.queue_list.select_pk(pk)
+        await pilot.press("enter")
+        await _wait(pilot, lambda: isinstance(app.screen, CaseScreen) and app.screen.hold is not None)
+        screen = app.screen
+        assert screen.hold.mine
+        fixed_clock.advance(minutes=31)
+        bob = _bob(app, fixed_clock)
+        assert team.claim_case(bob, pk).holder(fixed_clock()) == "bob"
+        screen._renew()
+        await _wait(pilot, lambda: screen.read_only)
+        assert screen.hold.holder == "bob"
+        await _wait(pilot, lambda: "READ-ONLY: held by bob" in str(screen.query_one("#headline").render()))
+        await pilot.press("escape")
+        await _wait(pilot, lambda: not isinstance(app.screen, CaseScreen))
+        assert app.ctx.store.case(pk).holder(fixed_clock()) == "bob"
+        bob.close()

@@ -80,6 +80,15 @@ def hold_on_open(ctx: Context, case_pk: int) -> Hold:
     return Hold(current.holder(now), current.claim_until, False, False)
 
 
+def keep_hold(ctx: Context, case_pk: int, hold: Hold) -> Hold:
+    """What an open case does every renew_seconds: extend our lease; if it was lost (it ran
+    out and someone took it), the case is claimed again if free, else shown read-only."""
+    renewed = renew(ctx, case_pk)
+    if renewed is not None:
+        return Hold(ctx.user, renewed.claim_until, True, hold.keep)
+    return hold_on_open(ctx, case_pk)
+
+
 def renew_seconds(ctx: Context) -> float:
     """How often an open case renews its lease: three chances before it runs out."""
     return ctx.config.team.lease_minutes * 60 / 3

@@ -40,7 +40,8 @@ if TYPE_CHECKING:
     from uq.services.review import DecisionResult
     from uq.services.team import Hold
 
-_CHANGES_CASE = frozenset({"decide", "log_call", "undo"})  # refused while another reviewer holds it
+# refused while another reviewer holds the case
+_CHANGES_CASE = frozenset({"decide", "log_call", "undo", "set_urgency", "accept_update"})
 
 T = TypeVar("T")
 
@@ -221,26 +222,17 @@ class CaseScreen(Screen[None]):
     def _renew(self) -> None:
         from uq.services import team
 
-        try:
-            case = team.renew(app_ctx(self.app), self.case_pk)
-        except Exception as exc:
-            self.app.call_from_thread(report, self.app, exc)
-            return
-        self.app.call_from_thread(self._renewed, case.claim_until if case else None, case is not None)
+        hold = self.hold
+        if hold is not None and hold.mine:
+            self._in_worker(lambda ctx: team.keep_hold(ctx, self.case_pk, hold), self._renewed)
 
-    def _renewed(self, until: datetime | None, kept: bool) -> None:
-        from uq.services.team import Hold
-
-        if self.hold is None:
-            return
-        if kept:
-            self.hold = Hold(self.hold.holder, until, True, self.hold.keep)
-        else:
+    def _renewed(self, hold: Hold) -> None:
+        if not hold.mine:
             if self._renewal is not None:
                 self._renewal.stop()
-            self.hold = Hold(None, None, False, False)
-            self.notify("Your claim on this case ran out and someone else took it: read-only", severity="warning")
-            self._load()
+            taker = f"{hold.holder} took this case: read-only" if hold.holder else "the case was closed"
+            self.notify(f"Your claim ran out and {taker}", severity="warning")
+        self.hold = hold
         self.refresh_bindings()
         self._tick()
 
