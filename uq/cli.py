@@ -193,6 +193,16 @@ def cmd_set(args: argparse.Namespace, cfg: Config) -> int:
     return 0
 
 
+def cmd_note(args: argparse.Namespace, cfg: Config) -> int:
+    from uq.services import notes, review
+
+    ctx = _context(cfg)
+    case = review.resolve_case(ctx, args.case_id)
+    text = notes.set_note(ctx, case.id, args.text)
+    print(f"{case.case_id}: private note {'saved' if text else 'cleared'} ({len(text)} characters; never sent)")
+    return 0
+
+
 def cmd_call(args: argparse.Namespace, cfg: Config) -> int:
     from uq.domain import CallOutcome
     from uq.services import review
@@ -442,6 +452,18 @@ def cmd_init(args: argparse.Namespace, cfg: Config) -> int:
         "uq                    open the queue",
     ):
         print(f"  {step}")
+    from uq.errors import CredentialError
+    from uq.secrets import audit_key
+
+    try:
+        key, where = audit_key()
+    except CredentialError as exc:  # the config is written; the key can come later
+        sys.stderr.write(f"uq: {exc}\n")
+        return 0
+    from uq.store.audit_chain import key_id
+
+    made = "created in the system keyring" if where == "keyring (new)" else f"from {where}"
+    print(f"audit key {key_id(key)}: {made} (it signs the audit trail; a team shares one via UQ_AUDIT_KEY)")
     return 0
 
 
@@ -521,6 +543,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--urgency", choices=["urgent", "standard"])
     sp.add_argument("--review-level", choices=[lv.replace("_", "-") for lv in REVIEW_LEVELS])
     sp.add_argument("--end-pend", action="store_true", help="the requested information has arrived: end the toll now")
+    sp = add("note", cmd_note, "your private note on a case (never sent; empty text clears it)")
+    sp.add_argument("case_id")
+    sp.add_argument("text")
     sp = add("call", cmd_call, "log a peer-to-peer call attempt")
     sp.add_argument("case_id")
     sp.add_argument("--attempt", action="store_true", required=True)

@@ -179,7 +179,9 @@ class ParseConfig:
 @dataclass(frozen=True)
 class SecurityConfig:
     lock_after_minutes: int = 10
-    unlock: Literal["key", "password"] = "key"
+    # "curtain": the idle screen hides PHI and any key shows it again (not a lock);
+    # "password": a passphrase lock, also at start-up. "key" is curtain's older name.
+    unlock: Literal["curtain", "password", "key"] = "curtain"
 
 
 @dataclass(frozen=True)

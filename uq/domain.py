@@ -242,6 +242,7 @@ class Case:
     first_opened_at: datetime | None = None
     claimed_by: str | None = None
     claim_until: datetime | None = None
+    active_seconds: int = 0  # time in front of a reviewer who was not idle (uq.queue.active)
 
     def holder(self, now: datetime) -> str | None:
         return lease_holder(self.claimed_by, self.claim_until, now)

@@ -163,20 +163,22 @@ AUDIT_KEY_ENV = "UQ_AUDIT_KEY"
 AUDIT_KEY_USER = "audit-key"
 
 
-def audit_key() -> tuple[bytes, str]:
+def audit_key(*, create: bool = True) -> tuple[bytes, str]:
     """The audit chain's HMAC key and where it came from: UQ_AUDIT_KEY when set (a team
-    sharing one PostgreSQL queue sets the same value everywhere), else the keyring, where
-    `uq init` (or the first audited action, if init was skipped) creates a random one."""
+    sharing one PostgreSQL queue sets the same value everywhere), else the system keyring,
+    where `uq init` (or the first audited action, if init was skipped) creates a random one.
+    A plaintext file keyring is refused: a key next to the database protects nothing."""
     env = os.environ.get(AUDIT_KEY_ENV)
     if env:
         return env.encode(), AUDIT_KEY_ENV
+    status = keyring_status()
+    if status == "unavailable" or is_plaintext_keyring(status):
+        raise CredentialError(f"no audit key: set {AUDIT_KEY_ENV} (no system keyring to keep one in)")
     stored = _keyring_value(AUDIT_KEY_USER)
     if stored:
         return stored.encode(), "keyring"
-    if keyring_status() == "unavailable":
-        raise CredentialError(
-            f"no audit key: set {AUDIT_KEY_ENV} (no keyring is available to keep one; `uq init` makes one where it is)"
-        )
+    if not create:
+        raise CredentialError("no audit key in the keyring yet: `uq init` (or the first audited action) makes one")
     import secrets as random_source
 
     import keyring
@@ -199,3 +201,15 @@ def cached_audit_key() -> Callable[[], bytes]:
         return found[0]
 
     return source
+
+
+UNLOCK_USER = "unlock"
+
+
+def unlock_passphrase() -> str | None:
+    """The idle lock's passphrase (keyring service "uq", name "unlock"), None when unset.
+    Raises what the keyring raises: the lock screen shows it and stays locked."""
+    import keyring
+
+    value: str | None = keyring.get_password(SERVICE, UNLOCK_USER)
+    return value or None

@@ -23,6 +23,7 @@ COMMANDS = [
     "show",
     "decide",
     "call",
+    "note",
     "send",
     "outbox",
     "undo",
@@ -114,6 +115,31 @@ def test_init_writes_a_loadable_starter_config(uq_home: Any) -> None:
     assert r.returncode != 0 and "exists" in r.stderr
 
 
+def test_init_creates_the_audit_key_in_the_keyring_once(uq_home: Any) -> None:
+    env = {k: v for k, v in uq_home.env().items() if k != "UQ_AUDIT_KEY"}
+    r = uq(env, "init")
+    assert r.returncode == 0, r.stderr
+    made = next(ln for ln in r.stdout.splitlines() if ln.startswith("audit key "))
+    assert "created in the system keyring" in made
+    key_id = made.split()[2].rstrip(":")
+    r = uq(env, "init", "--force")
+    assert f"audit key {key_id}: from keyring" in r.stdout, r.stdout
+    r = uq(env, "doctor")
+    audit_line = next(ln for ln in r.stdout.splitlines() if " audit " in ln)
+    assert audit_line.startswith("ok") and key_id in audit_line
+    # the first audited action uses it: `uq audit verify` recomputes the chain with it
+    assert uq(env, "db", "upgrade").returncode == 0
+    r = uq(env, "audit", "verify")
+    assert r.returncode == 0 and r.stdout.startswith("audit chain intact"), r.stderr
+
+
+def test_passphrase_lock_without_a_passphrase_fails_the_doctor(uq_home: Any, tmp_path: Path) -> None:
+    cfg = write_config(tmp_path, security={"unlock": "password", "lock_after_minutes": 5})
+    r = uq(uq_home.env(), "--config", str(cfg), "doctor")
+    lock_line = next(ln for ln in r.stdout.splitlines() if " lock " in ln)
+    assert r.returncode == 1 and lock_line.startswith("FAIL") and "keyring set uq unlock" in lock_line
+
+
 def test_doctor_all_green_then_wrong_password(
     dovecot: Dovecot, smtp_server: SmtpServer, uq_home: Any, tmp_path: Path
 ) -> None:
@@ -125,7 +151,8 @@ def test_doctor_all_green_then_wrong_password(
     r = uq(uq_home.env(), "--config", str(cfg), "doctor")
     assert r.returncode == 0, r.stdout + r.stderr
     lines = r.stdout.strip().splitlines()
-    assert [ln.split()[1] for ln in lines] == ["config", "keyring", "database", "imap", "smtp"]
+    assert [ln.split()[1] for ln in lines] == ["config", "keyring", "audit", "lock", "database", "imap", "smtp"]
+    assert "screen curtain" in r.stdout and "not a lock" in r.stdout
     assert all(ln.startswith("ok") for ln in lines), r.stdout
     assert "0o600" in r.stdout
     bad = write_config(

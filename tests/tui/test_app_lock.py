@@ -45,7 +45,7 @@ def test_idle_lock_hides_phi_and_any_key_unlocks(make_app: Any, fixed_clock: Fix
         await pilot.pause(0.1)  # let it paint before the screenshot
         shot = screen_text(app)
         assert not app.screen.is_modal  # opaque: nothing beneath is composited
-        assert "uq is locked" in shot
+        assert "curtain, not a lock" in shot  # named for what it is
         for row in app.queue_screen.all_rows:  # no case on screen: IDs, clients, services
             assert row.case_id not in shot and row.service[:20] not in shot
         await pilot.press("space")
@@ -91,6 +91,43 @@ def test_password_unlock_uses_the_keyring_passphrase(make_app: Any, fixed_clock:
         await wait_for(pilot, lambda: app.screen is app.queue_screen)
 
     run(app, body)
+
+
+def test_passphrase_lock_guards_start_up_and_quitting_is_no_way_around_it(
+    make_app: Any, fixed_clock: FixedClock
+) -> None:
+    import keyring
+
+    keyring.set_password("uq", "unlock", "correct horse")
+    security = SecurityConfig(lock_after_minutes=10, unlock="password")
+    first = make_app(security=security)
+
+    async def quit_while_locked() -> None:
+        async with first.run_test(size=(120, 40)) as pilot:
+            assert isinstance(first.screen, LockScreen) and first.locked  # before anything paints
+            await loaded(pilot)
+            await pilot.pause(0.1)
+            shot = screen_text(first)
+            assert "passphrase needed to start" in shot
+            for row in first.queue_screen.all_rows:
+                assert row.case_id not in shot
+            await pilot.press("ctrl+p", "ctrl+l", "j", "enter")  # nothing opens over the lock
+            assert isinstance(first.screen, LockScreen)
+            await pilot.press("ctrl+q")  # quitting works ...
+            await wait_for(pilot, lambda: not first.is_running)
+
+    asyncio.run(quit_while_locked())
+    second = make_app(security=security)  # ... and the restart asks again
+
+    async def body(pilot: Any) -> None:
+        assert isinstance(second.screen, LockScreen)
+        await pilot.press(*"wrong", "enter")
+        await wait_for(pilot, lambda: "wrong passphrase" in str(second.screen.query_one("#lock-error").render()))
+        await pilot.press(*"correct horse", "enter")
+        await wait_for(pilot, lambda: second.screen is second.queue_screen)
+        assert not second.locked
+
+    run(second, body)
 
 
 def test_error_router_toasts_transient_and_modals_actionable(make_app: Any) -> None:

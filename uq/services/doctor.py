@@ -27,6 +27,32 @@ def run_checks(cfg: Config) -> Iterator[tuple[str, bool, str]]:
 
     yield _check("keyring", keyring_check)
 
+    def audit_key_check() -> str:
+        from uq.secrets import audit_key
+        from uq.store.audit_chain import key_id
+
+        key, where = audit_key(create=False)
+        return f"key {key_id(key)} from {where} (signs the audit trail)"
+
+    yield _check("audit", audit_key_check)
+
+    def lock() -> str:
+        sec = cfg.security
+        if sec.lock_after_minutes <= 0:
+            raise UqError("off (security.lock_after_minutes = 0): nothing hides the screen when you walk away")
+        if sec.unlock != "password":
+            return (
+                f"screen curtain after {sec.lock_after_minutes} min idle: any key shows the screen again "
+                '(not a lock; security.unlock = "password" makes it one)'
+            )
+        from uq.secrets import unlock_passphrase
+
+        if unlock_passphrase() is None:
+            raise UqError("passphrase lock, but no passphrase in the keyring: run `keyring set uq unlock`")
+        return f"passphrase lock after {sec.lock_after_minutes} min idle and at start-up"
+
+    yield _check("lock", lock)
+
     def database() -> str:
         # doctor only looks: it never creates the file or the schema it is checking
         from uq.store import db

@@ -132,6 +132,7 @@ class CaseDetail:
     audit: list[AuditEntry]
     outbox: list[OutboxItem]
     body_text: str
+    note: str = ""  # the reviewer's private note: shown, never sent
 
 
 def _attachments_with_text(ctx: Context, case_pk: int) -> list[Attachment]:
@@ -157,6 +158,7 @@ def case_detail(ctx: Context, case_pk: int) -> CaseDetail:
         audit=store.audit_entries(case_pk=case_pk),
         outbox=store.outbox(case_pk=case_pk),
         body_text=store.body_text(case_pk),
+        note=store.note(case_pk, ctx.user),
     )
 
 
@@ -176,6 +178,8 @@ def case_json(ctx: Context, detail: CaseDetail) -> dict[str, Any]:
     out["reply_to"] = c.reply_to
     out["update_count"] = c.update_count
     out["extension_reason"] = c.extension_reason
+    out["private_note"] = detail.note  # the reviewer's own, never sent
+    out["active_seconds"] = c.active_seconds
     out["pend"] = {
         "requested_at": _iso(c.pended_at, ctx),
         "items": c.pend_items,

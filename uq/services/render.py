@@ -89,6 +89,8 @@ def case_sections(ctx: Context, detail: CaseDetail) -> list[Section]:
             ],
         ),
     ]
+    if detail.note:  # above the packet: the reviewer wrote it to see it again
+        sections.insert(0, ("Private note (never sent)", [("", detail.note)]))
     problems = case_problems(ctx, c)
     if problems:
         sections.insert(0, ("Problems", [("", p) for p in problems]))
@@ -163,6 +165,8 @@ def case_sections(ctx: Context, detail: CaseDetail) -> list[Section]:
                 ],
             )
         )
+    if c.active_seconds:
+        sections.append(("Time on case", [("Active", f"{c.active_seconds // 60} min {c.active_seconds % 60} s")]))
     sections.append(("Audit", [(_t(ctx, e.at), f"{e.action} by {e.actor}") for e in detail.audit]))
     return sections
 

@@ -71,7 +71,8 @@ def build_report(ctx: Context, since: datetime | None, until: datetime | None) -
                 outcome=d.outcome.value,
                 agrees_with_nurse=d.agrees_with_nurse,
                 decided_at=d.decided_at,
-                minutes_spent=round(d.seconds_spent / 60, 1) if d.seconds_spent is not None else None,
+                # attention, not wall time: the case in front of a reviewer who was not idle
+                minutes_spent=round(c.active_seconds / 60, 1) if c.active_seconds else None,
                 case_key=str(c.id),
             )
         )

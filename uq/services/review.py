@@ -116,7 +116,7 @@ def decide(
         raise GuardrailWarning(f"{warnings[0]} — confirm with --force to send anyway")
     now = ctx.clock()
     from_address = _from_address(ctx)
-    seconds = int((now - case.first_opened_at).total_seconds()) if case.first_opened_at else None
+    seconds = case.active_seconds or None  # attention measured by the TUI, never wall time since opening
     agrees = agreement(outcome, case.fields.nurse_recommendation)
     message_id = new_message_id(from_address.rpartition("@")[2] or "uq.invalid")
     recipients = (case.reply_to or case.sender,)

@@ -175,6 +175,7 @@ class BatchTx:
                     "first_opened_at": c.first_opened_at,
                     "claimed_by": c.claimed_by,
                     "claim_until": c.claim_until,
+                    "active_seconds": c.active_seconds,
                     "urgency_rank": URGENCY_RANK[c.fields.urgency.value],
                     "body_text": body_text,
                     **field_values(c.fields),

@@ -88,6 +88,7 @@ def case_from_row(r: CaseRow | Row[Any]) -> Case:
         first_opened_at=r.first_opened_at,
         claimed_by=r.claimed_by,
         claim_until=r.claim_until,
+        active_seconds=r.active_seconds,
     )
 
 

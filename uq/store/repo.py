@@ -50,6 +50,7 @@ from uq.store.tables import (
     CaseRow,
     DecisionRow,
     OutboxRow,
+    PrivateNoteRow,
     RawMessageRow,
 )
 from uq.store.tx import QUEUE_ORDER, Tx, unheld
@@ -342,6 +343,12 @@ class Store:
             return [
                 (decision_from_row(d), case_from_row(c)) for d, c in s.exec(q.order_by(col(DecisionRow.decided_at)))
             ]
+
+    def note(self, case_pk: int, reviewer: str) -> str:
+        """The reviewer's private note on the case ("" when none)."""
+        with self.read() as s:
+            mine = (PrivateNoteRow.case_pk == case_pk, PrivateNoteRow.reviewer == reviewer)
+            return s.exec(select(PrivateNoteRow.text).where(*mine)).first() or ""
 
     def calls(self, case_pk: int) -> list[CallAttempt]:
         with self.read() as s:

@@ -103,6 +103,8 @@ class CaseRow(SQLModel, table=True):
     first_opened_at: datetime | None = _dt()
     claimed_by: str | None = None
     claim_until: datetime | None = _dt()  # the claim is a lease: free again after this
+    # seconds the case (or a decision on it) was in front of a reviewer who was not idle
+    active_seconds: int = 0
     # denormalised clock results, recomputed whenever the case or its policy changes
     due_at: datetime | None = _dt()
     reviewer_due_at: datetime | None = _dt()
@@ -170,6 +172,18 @@ class DecisionRow(SQLModel, table=True):
     decided_at: datetime = _dt(nullable=False)
     seconds_spent: int | None = None
     undone: bool = False
+
+
+class PrivateNoteRow(SQLModel, table=True):
+    """A reviewer's own note on a case: never in a reply, audited by its length only."""
+
+    __tablename__ = "private_note"
+    __table_args__ = (UniqueConstraint("case_pk", "reviewer", name="uq_private_note_case_reviewer"),)
+    id: int | None = Field(default=None, primary_key=True)
+    case_pk: int = Field(foreign_key="case_row.id", index=True)
+    reviewer: str
+    text: str = Field(default="", sa_column=Column(Text, nullable=False))
+    updated_at: datetime = _dt(nullable=False)
 
 
 class CallAttemptRow(SQLModel, table=True):

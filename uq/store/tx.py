@@ -45,6 +45,7 @@ from uq.store.tables import (
     CaseRow,
     DecisionRow,
     OutboxRow,
+    PrivateNoteRow,
     RawMessageRow,
     SyncCursorRow,
     SyncLeaseRow,
@@ -282,6 +283,24 @@ class Tx(BatchTx, AuditTx):
             row.first_opened_at = now
             self.s.add(row)
         return case_from_row(row)
+
+    def add_active_seconds(self, case_pk: int, seconds: int) -> None:
+        """Added in SQL, so two windows on one case never overwrite each other's time."""
+        self.s.execute(
+            update(CaseRow)
+            .where(col(CaseRow.id) == case_pk)
+            .values(active_seconds=CaseRow.active_seconds + max(0, seconds))
+        )
+
+    def set_note(self, case_pk: int, reviewer: str, text: str, now: datetime) -> None:
+        row = self.s.exec(
+            select(PrivateNoteRow).where(PrivateNoteRow.case_pk == case_pk, PrivateNoteRow.reviewer == reviewer)
+        ).first()
+        if row is None:
+            row = PrivateNoteRow(case_pk=case_pk, reviewer=reviewer, text=text, updated_at=now)
+        else:
+            row.text, row.updated_at = text, now
+        self.s.add(row)
 
     def extend(self, case_pk: int, new_due: datetime, reason: str) -> None:
         row = self._case_row(case_pk)

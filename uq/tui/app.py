@@ -13,6 +13,7 @@ import os
 import subprocess
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -23,6 +24,7 @@ from textual.notifications import SeverityLevel
 
 from uq.config import Config
 from uq.errors import ConfigError, CredentialError, UqError
+from uq.queue.active import ActiveTime
 from uq.queue.clock import Clock, system_clock
 from uq.textsafe import safe_block, safe_line
 from uq.tui.keymap import binding, resolve_keymap
@@ -48,6 +50,7 @@ if TYPE_CHECKING:
     from uq.tui.screens.queue import QueueScreen
 
 log = logging.getLogger("uq.tui")
+ACTIVE_SAVE_SECONDS = 15  # time on the case in front is saved in steps of this, and on leaving it
 
 # Errors the reviewer must act on (fix a password, a config value) get a modal; anything
 # else (a dropped connection, a busy database) is a toast: it will retry by itself.
@@ -101,6 +104,9 @@ class UqApp(App[int]):
         self.background = Background(self, sender_interval=sender_interval)
         self.last_activity = clock()
         self.locked = False
+        # time on case: the lock's idle rule decides when the reviewer was away
+        idle_minutes = config.security.lock_after_minutes or 10
+        self.active_time = ActiveTime(idle=timedelta(minutes=idle_minutes))
         apply_theme(self, config.ui.theme)
 
     # ------------------------------------------------------------ start / stop
@@ -110,6 +116,8 @@ class UqApp(App[int]):
 
         self.set_keymap({k: v for k, v in self.keymap.items() if k in self.config.ui.keymap})
         self.push_screen(QueueScreen())
+        if self.config.security.unlock == "password":  # a restart is no way around the lock
+            self.action_lock(at_start=True)
         self.set_interval(1.0, self.check_lock)
         self._open_context()
 
@@ -135,6 +143,14 @@ class UqApp(App[int]):
 
     def on_unmount(self) -> None:
         self.background.stop()
+        self.active_time.show(None, self.clock())  # the time on the case shown at quitting
+        if self.ctx is not None:
+            from uq.services.active import add_active_time
+
+            try:
+                add_active_time(self.ctx, self.active_time.take())
+            except Exception as exc:  # quitting goes on; the type is logged, never the text
+                log.error("time on case not saved: %s", type(exc).__name__)
         if self.opened is not None:
             for fn in self.opened.cleanup:
                 fn()
@@ -241,18 +257,55 @@ class UqApp(App[int]):
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key | events.MouseDown) and not event.is_forwarded:
             self.last_activity = self.clock()
+            self._watch_front(activity=True)
         await super().on_event(event)
+
+    def front_case(self) -> int | None:
+        """The case whose screen or decision modal is in front (None over the queue or
+        the lock): the screens that count as time on a case carry `case_pk`."""
+        if self.locked or not self.screen_stack:
+            return None
+        pk = getattr(self.screen, "case_pk", None)
+        return pk if isinstance(pk, int) else None
+
+    def _watch_front(self, activity: bool = False) -> None:
+        before = self.active_time.front
+        now = self.clock()
+        front = self.front_case()
+        if activity:
+            self.active_time.activity(front, now)
+        else:
+            self.active_time.show(front, now)
+        if before is not None and before != front:
+            self.save_active_time(self.active_time.take(before))
+        elif front is not None and self.active_time.pending.get(front, 0.0) >= ACTIVE_SAVE_SECONDS:
+            self.save_active_time(self.active_time.take(front))  # so a decision sees it
+
+    def save_active_time(self, seconds: dict[int, int]) -> None:
+        if seconds and self.ctx is not None:
+            self._save_active(self.ctx, seconds)
+
+    @work(thread=True, group="active-time")
+    def _save_active(self, ctx: Context, seconds: dict[int, int]) -> None:
+        from uq.services.active import add_active_time
+
+        try:
+            add_active_time(ctx, seconds)
+        except Exception as exc:
+            self.post_message(ErrorRaised(exc))
 
     def check_lock(self) -> None:
         """Lock after `security.lock_after_minutes` without a key, measured on the injected
         clock so tests can advance time instead of waiting."""
         minutes = self.config.security.lock_after_minutes
         if minutes <= 0 or self.locked:
+            self._watch_front()
             return
         if (self.clock() - self.last_activity).total_seconds() >= minutes * 60:
             self.action_lock()
+        self._watch_front()
 
-    def action_lock(self) -> None:
+    def action_lock(self, at_start: bool = False) -> None:
         if self.locked:
             return
         from uq.tui.screens.lock import LockScreen
@@ -263,7 +316,7 @@ class UqApp(App[int]):
             self.locked = False
             self.last_activity = self.clock()
 
-        self.push_screen(LockScreen(self.config.security.unlock), unlocked)
+        self.push_screen(LockScreen(self.config.security.unlock, at_start=at_start), unlocked)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """While locked, only quitting works: no palette or case search over the lock."""

@@ -40,6 +40,7 @@ _SPECS: tuple[ActionSpec, ...] = (
     ActionSpec("call_needed", "c", "Call needed"),
     ActionSpec("decline", "x", "Decline"),
     ActionSpec("log_call", "l", "Log call"),
+    ActionSpec("note", "m", "Private note", show=False),
     ActionSpec("undo", "u", "Undo"),
     ActionSpec("set_urgency", "U", "Set urgency", show=False),
     ActionSpec("open_attachment", "o", "Open attachment", show=False),

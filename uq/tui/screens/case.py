@@ -88,6 +88,7 @@ class CaseScreen(Screen[None]):
         binding("call_needed", "decide('call_needed')"),
         binding("decline", "decide('decline')"),
         binding("log_call", "log_call"),
+        binding("note", "note"),
         binding("undo", "undo"),
         binding("set_urgency", "set_urgency"),
         binding("open_attachment", "open_attachment", show=True),
@@ -408,6 +409,11 @@ class CaseScreen(Screen[None]):
 
     def action_log_call(self) -> None:
         self.app.push_screen(CallModal(self.case_pk), lambda _call: self.reload())
+
+    def action_note(self) -> None:
+        from uq.tui.screens.note import NoteModal
+
+        self.app.push_screen(NoteModal(self.case_pk), lambda _text: self.reload())
 
     def action_set_urgency(self) -> None:
         self._set_urgency()

@@ -1,10 +1,12 @@
-"""The idle lock (HIPAA automatic logoff, 45 CFR 164.312(a)(2)(iii)).
+"""The idle screen (HIPAA automatic logoff, 45 CFR 164.312(a)(2)(iii)).
 
 An opaque full screen with no PHI on it: nothing beneath shows through, and while it is up
-the App refuses every other action (no palette, no case search).
+the App refuses every other action but quitting (no palette, no case search).
 
-Unlock: `security.unlock = "key"`: any key. `"password"`: a passphrase kept in the OS
-keyring (service "uq", name "unlock"; set it with `keyring set uq unlock`). uq does not
+`security.unlock = "curtain"` (the default; "key" is its older name) is a screen curtain,
+not a lock: any key shows the screen again, and it says so. `"password"` is a lock: a
+passphrase kept in the OS keyring (service "uq", name "unlock"; `keyring set uq unlock`),
+asked for at start-up too, so quitting and starting again is no way around it. uq does not
 check the OS account password: Python 3.13 dropped `crypt`/`spwd` and PAM needs a native
 module and often root, so a keyring passphrase is the honest, portable option.
 """
@@ -21,15 +23,7 @@ from textual.containers import Center, Vertical
 from textual.screen import Screen
 from textual.widgets import Input, Static
 
-KEYRING_SERVICE = "uq"
-KEYRING_NAME = "unlock"
-
-
-def unlock_passphrase() -> str | None:
-    import keyring
-
-    value: str | None = keyring.get_password(KEYRING_SERVICE, KEYRING_NAME)
-    return value
+from uq.secrets import unlock_passphrase
 
 
 class LockScreen(Screen[None]):
@@ -44,19 +38,22 @@ class LockScreen(Screen[None]):
     LockScreen #lock-error { color: $error; }
     """
 
-    def __init__(self, unlock: str = "key") -> None:
+    def __init__(self, unlock: str = "curtain", *, at_start: bool = False) -> None:
         super().__init__()
         self.unlock = unlock
+        self.at_start = at_start
 
     def compose(self) -> ComposeResult:
         with Center(), Vertical():
-            yield Static("uq is locked", id="lock-title")
             if self.unlock == "password":
+                why = "passphrase needed to start" if self.at_start else "locked after inactivity"
+                yield Static(f"uq is locked · {why}", id="lock-title")
                 yield Input(password=True, placeholder="unlock passphrase", id="lock-password")
                 yield Static("", id="lock-error")
-                yield Static("enter to unlock · ctrl+q quits", id="lock-hint")
+                yield Static("enter to unlock · ctrl+q quits (a restart asks again)", id="lock-hint")
             else:
-                yield Static("locked after inactivity · press any key to unlock", id="lock-hint")
+                yield Static("screen hidden (curtain, not a lock)", id="lock-title")
+                yield Static("hidden after inactivity · any key shows it again", id="lock-hint")
 
     def on_mount(self) -> None:
         if self.unlock == "password":
