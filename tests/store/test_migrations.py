@@ -292,3 +292,21 @@ def test_a_look_only_open_creates_nothing(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="behind this uq"):
         Store.open(url, create=False)
     assert _revision(url) is None  # not even stamped
+
+
+def test_a_create_all_database_with_send_onces_columns_is_recognised(tmp_path: Path) -> None:
+    """create_all ran for minutes after send-once's outbox columns and before Alembic: such a
+    database has no alembic_version but is at 0003, and upgrades from there."""
+    from alembic import command
+
+    url = f"sqlite:///{tmp_path / 'uq.sqlite3'}"
+    engine = db.make_engine(url)
+    with engine.begin() as c:
+        command.upgrade(migrations.alembic_config(c), "0003_outbox_send_once")
+        c.execute(text("DROP TABLE alembic_version"))
+    with pytest.raises(StoreError, match="0003_outbox_send_once is behind"):
+        Store.open(url)
+    state = schema.ensure(engine, upgrade=True)
+    engine.dispose()
+    assert (state.before, state.after) == ("0003_outbox_send_once", HEAD)
+    Store.open(url).close()
