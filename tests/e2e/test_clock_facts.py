@@ -154,6 +154,18 @@ def _audit(capsys: pytest.CaptureFixture[str], cfg: Path, case_id: str) -> list[
         ctx.close()
 
 
+def _stored_paused(cfg: Path, case_id: str) -> bool:
+    from uq.config import load_config
+    from uq.services.context import Context
+
+    ctx = Context.open(load_config(cfg))
+    try:
+        (row,) = [r for r in ctx.store.queue_rows() if r.case_id == case_id]
+        return row.regulatory_paused
+    finally:
+        ctx.close()
+
+
 @pytest.fixture
 def team(dovecot_fn: Dovecot, smtp_server: SmtpServer, uq_home: Any, tmp_path: Path) -> tuple[Path, Dovecot]:
     cfg = write_config(
@@ -183,6 +195,7 @@ def test_a_pend_tolls_the_erisa_clock_until_the_follow_up(
     left = pended["regulatory_seconds_left"]
     assert 13 * 86400 - 120 < left <= 13 * 86400  # frozen at what was left at the request
     assert pended["binding_clock"] == "reviewer"  # the reviewer's turnaround runs on
+    assert _stored_paused(cfg, "T-1") is True  # what the TUI's list reads
     detail = show(capsys, cfg, "T-1")
     assert detail["pend"]["items"].startswith("Please send the lumbar MRI report")
     assert detail["pend"]["info_received_at"] is None
@@ -204,6 +217,7 @@ def test_a_pend_tolls_the_erisa_clock_until_the_follow_up(
     toll = at(answered, "regulatory_due_at") - (received + timedelta(days=15))
     assert timedelta(0) <= toll < timedelta(minutes=2)  # moved by the (short) wait
     assert "tolled" in answered["regulatory_rule"]
+    assert _stored_paused(cfg, "T-1") is False
     first_answer = show(capsys, cfg, "T-1")["pend"]["info_received_at"]
     assert first_answer is not None
     # accepting the earlier unverified reply later changes nothing: the pend already ended

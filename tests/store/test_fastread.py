@@ -30,8 +30,10 @@ def _seed(url: str, n: int) -> Store:
             tx.set_deadlines(case.id, Deadlines(due, due, None, due, Clock.REVIEWER, 0, SlaState.OK, NOW))
             if i % 4 == 0:
                 tx.set_status(case.id, CaseStatus.DECIDED)
-            elif i == 7:  # information requested
+            elif i == 7:  # information requested, and the policy tolls the regulatory clock
                 tx.start_pend(case.id, NOW, "op note")
+                tx.set_deadlines(case.id, Deadlines(due, due, None, due, Clock.REVIEWER, 0, SlaState.OK, NOW,
+                                                    regulatory_paused=True))
             elif i == 9:  # every fact the clocks need: no problem to show
                 tx.set_facts(case.id, received_at=NOW)
     return store
@@ -44,6 +46,7 @@ def test_same_rows_same_order_as_the_repository(tmp_path: Path) -> None:
     assert len(full) == 45
     assert quick_queue_rows(url, limit=500) == full
     assert [r.case_id for r in full if r.status == "pended"] == ["F-7"]
+    assert [r.case_id for r in full if r.regulatory_paused] == ["F-7"]
     # problems: the parser's, or a missing received time (all but F-9 here)
     assert [r.case_id for r in full if not r.has_problems] == ["F-9"]
     assert quick_queue_rows(url, limit=10) == full[:10]

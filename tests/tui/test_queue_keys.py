@@ -302,7 +302,8 @@ def test_unknown_view_and_theme_are_config_errors() -> None:
 
 def test_a_pended_row_still_counts_down_and_breaches() -> None:
     """The reviewer's turnaround never pauses: a pend (information requested) shows as P
-    and its row keeps its countdown (only the regulatory clock may be tolled)."""
+    (T when the policy tolls its regulatory clock) and its row keeps its countdown."""
+    from dataclasses import replace
     from datetime import UTC, datetime, timedelta
 
     from uq.domain import SlaState
@@ -331,3 +332,6 @@ def test_a_pended_row_still_counts_down_and_breaches() -> None:
     row = from_queue_row(pended, warning_fraction=0.25, warning_minutes=30)
     assert row.state(now, 0.25, 30) == (-3600, SlaState.BREACHED)
     assert row.flags == "  P"
+    tolled = from_queue_row(replace(pended, regulatory_paused=True), warning_fraction=0.25, warning_minutes=30)
+    assert tolled.flags == "  T"  # the regulatory clock is paused: marked, the row's countdown runs on
+    assert tolled.state(now, 0.25, 30) == (-3600, SlaState.BREACHED)

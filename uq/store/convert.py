@@ -108,6 +108,7 @@ def _deadline_values(d: Deadlines) -> dict[str, Any]:
         "regulatory_due_at": d.regulatory_due_at,
         "binding": d.binding.value,
         "window_start": d.window_start,
+        "regulatory_paused": d.regulatory_paused,
     }
 
 

@@ -52,7 +52,7 @@ def quick_queue_rows(url: str, limit: int = 200) -> list[QueueRow] | None:
                 return None
             out.append(QueueRow(
                 r[0], r[1], r[2], _dt(r[3]), _dt(r[4]), r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12],
-                bool(r[13]), arrived, r[15], r[16], _dt(r[17]),
+                bool(r[13]), arrived, r[15], r[16], _dt(r[17]), bool(r[18]),
             ))
         return out
     except (sqlite3.Error, ValueError, TypeError):

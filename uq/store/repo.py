@@ -164,6 +164,7 @@ class Store:
             CaseRow.sender,
             CaseRow.claimed_by,
             CaseRow.claim_until,
+            CaseRow.regulatory_paused,
         )
         q = select(*cols)  # type: ignore[call-overload]
         if open_only:

@@ -8,7 +8,7 @@ from datetime import datetime
 QUEUE_COLUMNS = (
     "id", "case_id", "status", "due_at", "window_start", "binding", "urgency", "review_type", "client",
     "service", "nurse_recommendation", "member_name", "update_count", "problems", "arrived_at", "sender",
-    "claimed_by", "claim_until",
+    "claimed_by", "claim_until", "regulatory_paused",
 )
 
 # A case has problems when the parser recorded some, or when a fact the clocks need is
@@ -38,3 +38,4 @@ class QueueRow:
     sender: str
     claimed_by: str | None = None  # with claim_until: who holds it (uq.domain.lease_holder)
     claim_until: datetime | None = None
+    regulatory_paused: bool = False  # a pend tolls the regulatory clock (the row's own still counts)

@@ -111,6 +111,7 @@ class CaseRow(SQLModel, table=True):
     regulatory_due_at: datetime | None = _dt()
     window_start: datetime | None = _dt()
     binding: str = "reviewer"
+    regulatory_paused: bool = False  # tolled by an information request: not counting down
     urgency_rank: int = 1
     # CaseFields
     f_case_id: str | None = None

@@ -34,6 +34,7 @@ from uq.store.batch import BatchTx
 from uq.store.convert import (
     URGENCY_RANK,
     _chunks,
+    _deadline_values,
     call_from_row,
     case_from_row,
     decision_from_row,
@@ -211,13 +212,7 @@ class Tx(BatchTx, AuditTx):
         self.s.execute(
             update(CaseRow)
             .where(col(CaseRow.id) == case_pk)
-            .values(
-                due_at=d.due_at,
-                reviewer_due_at=d.reviewer_due_at,
-                regulatory_due_at=d.regulatory_due_at,
-                binding=d.binding.value,
-                window_start=d.window_start,
-            )
+            .values(_deadline_values(d))
         )
 
     def set_status(self, case_pk: int, status: CaseStatus) -> None:

@@ -57,6 +57,8 @@ class QueueRow(Protocol):
     def claimed_by(self) -> str | None: ...
     @property
     def claim_until(self) -> datetime | None: ...
+    @property
+    def regulatory_paused(self) -> bool: ...
 
 
 FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
@@ -110,6 +112,7 @@ class DisplayRow:
     arrived_at: datetime
     haystack: str  # lower-case case ID, member, client, service: what `/` searches
     pended: bool = False  # information requested: the regulatory clock may be tolled, the row's still counts
+    tolled: bool = False  # ... and it is: the regulatory clock is paused (flag T instead of P)
     shown_id: str = ""  # the case ID as drawn: controls and look-alike letters marked
     claimed_by: str | None = None  # sanitised; who holds it at a given instant: holder()
     claim_until: datetime | None = None
@@ -123,7 +126,7 @@ class DisplayRow:
 
     @property
     def flags(self) -> str:
-        waiting = "C" if self.call_needed else "P" if self.pended else " "
+        waiting = "C" if self.call_needed else "T" if self.tolled else "P" if self.pended else " "
         return ("U" if self.updated else " ") + ("!" if self.problems else " ") + waiting
 
     def state(self, now: datetime, warning_fraction: float, warning_minutes: int) -> tuple[int, SlaState]:
@@ -194,6 +197,7 @@ def from_queue_row(r: QueueRow, *, warning_fraction: float, warning_minutes: int
         arrived_at=r.arrived_at,
         haystack="\n".join((r.case_id, r.member_name or "", client, service)).lower(),
         pended=r.status == "pended",
+        tolled=r.regulatory_paused,
         shown_id=show_id(r.case_id),
         claimed_by=_shared(safe_line(r.claimed_by)) if r.claimed_by else None,
         claim_until=r.claim_until,
