@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 need_apt=()
 [ -x /usr/sbin/dovecot ] || need_apt+=(dovecot-imapd)
 command -v openssl >/dev/null || need_apt+=(openssl)
+command -v tmux >/dev/null || need_apt+=(tmux)   # the hostile-email test reads a real tmux pane
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "installing ${need_apt[*]} (apt-get)..."

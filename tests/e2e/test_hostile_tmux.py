@@ -12,8 +12,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from tests.e2e.hostile_mail import case_email
 from uq.config import Config, DatabaseConfig
 from uq.mail.imap import FetchedMessage
@@ -21,10 +19,9 @@ from uq.queue.clock import system_clock
 from uq.services.context import Context
 from uq.services.sync import ingest_batch
 
-pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux not installed")
-
 
 def test_tmux_pane_holds_only_colour_escapes(uq_home: Any, tmp_path: Path) -> None:
+    assert shutil.which("tmux"), "tmux is needed (tests/run.sh installs it)"
     db = f"sqlite:///{tmp_path / 'uq.sqlite3'}"
     ctx = Context.open(Config(database=DatabaseConfig(url=db)), clock=system_clock)
     ingest_batch(ctx, "INBOX", 1, [FetchedMessage(1, system_clock(), case_email(1), ())])
