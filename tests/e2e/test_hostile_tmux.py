@@ -20,6 +20,16 @@ from uq.services.context import Context
 from uq.services.sync import ingest_batch
 
 
+def _wait_for_pane(session: str, text: str, timeout: float = 45.0) -> bytes:
+    """The pane (with its escapes) once it shows `text`; uq starts slowly on a busy machine."""
+    end = time.monotonic() + timeout
+    while True:
+        pane = subprocess.run(["tmux", "capture-pane", "-t", session, "-e", "-p"], capture_output=True, check=True)
+        if text.encode() in pane.stdout or time.monotonic() > end:
+            return pane.stdout
+        time.sleep(0.5)
+
+
 def test_tmux_pane_holds_only_colour_escapes(uq_home: Any, tmp_path: Path) -> None:
     assert shutil.which("tmux"), "tmux is needed (tests/run.sh installs it)"
     db = f"sqlite:///{tmp_path / 'uq.sqlite3'}"
@@ -34,12 +44,10 @@ def test_tmux_pane_holds_only_colour_escapes(uq_home: Any, tmp_path: Path) -> No
     subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "40", cmd], check=True)
     try:
         captures = []
-        for keys in ("", "Enter", "r"):
+        for keys, expect in (("", "UM-2026"), ("Enter", "Problems"), ("r", "pwned-title")):
             if keys:
                 subprocess.run(["tmux", "send-keys", "-t", session, keys], check=True)
-            time.sleep(4 if not keys else 2)
-            pane = subprocess.run(["tmux", "capture-pane", "-t", session, "-e", "-p"], capture_output=True, check=True)
-            captures.append(pane.stdout)
+            captures.append(_wait_for_pane(session, expect))
         title = subprocess.run(["tmux", "display", "-p", "-t", session, "#{pane_title}"], capture_output=True).stdout
         buffers = subprocess.run(["tmux", "list-buffers"], capture_output=True).stdout
     finally:
