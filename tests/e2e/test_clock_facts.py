@@ -274,3 +274,21 @@ def test_deciding_the_appeal_of_ones_own_denial_is_refused(
     assert cli(capsys, cfg, "sync", "--once")[0] == 0
     assert cli(capsys, cfg, "set", "A-2", "--review-level", "reconsideration")[0] == 0
     assert cli(capsys, cfg, "decide", "A-2", "--approve")[0] == 0  # not the reviewer's own denial
+
+
+def test_the_reviewer_ends_a_pend(team: tuple[Path, Dovecot], capsys: pytest.CaptureFixture[str]) -> None:
+    cfg, dovecot = team
+    received = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(days=1)
+    dovecot.append(packet("T-3", extra={"Urgency": "Standard", "Client": "ERISA Employer Plan",
+                                        "Received": received.strftime("%Y-%m-%d %H:%M UTC")}))
+    assert cli(capsys, cfg, "sync", "--once")[0] == 0
+    assert cli(capsys, cfg, "decide", "T-3", "--pend", "--rationale", "Please send the imaging report.")[0] == 0
+    assert queue(capsys, cfg)["T-3"]["regulatory_paused"] is True
+    code, out, err = cli(capsys, cfg, "set", "T-3", "--end-pend")
+    assert (code, err) == (0, "") and "information received" in out
+    item = queue(capsys, cfg)["T-3"]
+    assert item["status"] == "open" and item["regulatory_paused"] is False
+    code, out, err = cli(capsys, cfg, "set", "T-3", "--end-pend")  # nothing waiting: one line
+    assert code != 0 and out == "" and err == "uq: case T-3 has no information request waiting\n"
+    code, _, err = cli(capsys, cfg, "set", "T-3")
+    assert code == 2 and "uq set needs --urgency, --review-level or --end-pend" in err
