@@ -116,6 +116,15 @@ def may_update(sender: str, case: Case, trusted: Iterable[str]) -> bool:
     return bool(sender) and (sender == case.sender or domain_trusted(domain_of(sender), trusted))
 
 
+def trusted_case(sender: str, same_id: Iterable[Case], sla: SlaConfig) -> Case | None:
+    """Among the cases with an email's case ID (from other senders), the first whose
+    client trusts the sender's domain: the email is that case's follow-up, not a spoof."""
+    for case in same_id:
+        if case.sender != sender and domain_trusted(domain_of(sender), trusted_domains(case, sla)):
+            return case
+    return None
+
+
 def reply_address(sender: str, reply_to: str | None, trusted: Iterable[str]) -> tuple[str | None, str | None]:
     """(the Reply-To to keep, a flag saying why it was not kept). A Reply-To in another
     domain than the sender's (and not trusted) would send the physician's decision to

@@ -188,13 +188,23 @@ In-Reply-To: <py1@payer.example>
 """,
         b"Urgency: Standard\n",
     )
-    dovecot.append([case, trusted_reply, trusted_followup])
+    same_id_from_trusted = _mail(
+        """
+From: Partner Desk <desk@partner.example>
+Subject: Case PY-2026-0001 - records
+Message-ID: <pf2@partner.example>
+""",
+        b"Case ID: PY-2026-0001\nFacility: Example Imaging Center\n",
+    )
+    dovecot.append([case, trusted_reply, trusted_followup, same_id_from_trusted])
     code, out, err = run(capsys, cfg, "sync", "--once")
     assert code == 0, err
-    assert out.startswith("ingested 2, updated 1"), out  # the trusted domain's follow-up applies
+    # the trusted domain's follow-ups apply, threaded or by the case ID alone: no spoof case
+    assert out.startswith("ingested 2, updated 2"), out
     shown = _show(capsys, cfg, "PY-2026-0001")
     assert shown["reply_to"] is None and shown["sender"] == "nurse@payer.example"
-    assert shown["urgency"] == "standard"
+    assert shown["urgency"] == "standard" and shown["fields"]["facility"] == "Example Imaging Center"
+    assert not any(p.startswith("possible spoof") for p in shown["problems"])
     assert any("inbox@elsewhere.example is not in the sender's domain; the reply goes to From" in p
                for p in shown["problems"])
     assert _show(capsys, cfg, "PY-2026-0002")["reply_to"] == "desk@partner.example"

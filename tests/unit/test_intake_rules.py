@@ -207,3 +207,11 @@ def test_only_a_plain_reply_among_non_cases_may_update() -> None:
     assert not intake.never_updates(MessageKind.NOT_CASE, intake.REPLY_WITHOUT_FIELDS)
     assert intake.never_updates(MessageKind.NOT_CASE, "auto-reply (X-Autoreply)")
     assert not intake.never_updates(MessageKind.CASE, None)
+
+
+def test_a_colleague_at_a_trusted_domain_continues_the_case() -> None:
+    sla = SlaConfig(client=[ClientPolicy(match="payer.example", trusted_domains=["payer.example"])])
+    case = _case()
+    assert intake.trusted_case("nurse2@payer.example", [case], sla) is case
+    assert intake.trusted_case("mallory@evil.example", [case], sla) is None
+    assert intake.trusted_case("nurse2@payer.example", [case], SlaConfig()) is None

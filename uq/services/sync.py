@@ -283,6 +283,10 @@ class _BatchIngest:
         thread_ids = [m for m in (parsed.in_reply_to or "", *parsed.references) if m]
         thread = None if automated else self._thread_case(thread_ids)
         same_sender = self.case_by_sid.get((parsed.sender, case_id)) if case_id and not automated else None
+        if same_sender is None and case_id and not automated:  # a colleague at a trusted domain
+            by_sender = self.senders_by_cid.get(case_id, {})
+            pick = intake.trusted_case(parsed.sender, [st.case for st in by_sender.values()], self.ctx.config.sla)
+            same_sender = by_sender[pick.sender] if pick is not None else None
         known = thread or same_sender
         trusted = intake.trusted_domains(known.case, self.ctx.config.sla) if known is not None else ()
         where, _ = intake.route(
