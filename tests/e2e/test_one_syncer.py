@@ -78,10 +78,10 @@ def test_four_once_runs_and_two_watchers_store_every_case_once(
     finally:
         for w in watchers:
             w.send_signal(signal.SIGINT)
-        wout = [w.communicate(timeout=30) for w in watchers]
+        wout = [w.communicate(timeout=90) for w in watchers]  # a loaded machine: IDLE ends at the socket timeout
     for w, (_, err) in zip(watchers, wout, strict=True):
         assert w.returncode == 0, err
-        assert "Traceback" not in err and "Integrity" not in err and "fault" not in err, err
+        assert "Traceback" not in err and "Integrity" not in err and "fault" not in err, err[-6000:]
     assert _counts(url) == (N, N, N)
     # the watcher that did not sync followed the one that did, and said so
     assert any("following" in err for _, err in wout) or any("another uq process" in o for o, _ in outs)

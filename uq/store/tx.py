@@ -11,8 +11,9 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, or_, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import or_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from uq.domain import (
@@ -146,12 +147,14 @@ class Tx(BatchTx, AuditTx):
         current = self.s.exec(select(SyncLeaseRow.holder).where(SyncLeaseRow.mailbox == mailbox)).first()
         if current is not None:
             return current
-        try:  # the first syncer ever: a savepoint, so losing the insert race keeps the transaction
-            with self.s.begin_nested():
-                self.s.execute(insert(SyncLeaseRow).values(mailbox=mailbox, holder=holder, expires_at=until))
-        except IntegrityError:
-            return self.s.exec(select(SyncLeaseRow.holder).where(SyncLeaseRow.mailbox == mailbox)).first() or "?"
-        return None
+        # the first syncer ever: INSERT ... ON CONFLICT DO NOTHING, so losing the race to
+        # another first syncer is no error (and no savepoint to roll back)
+        dialect = self.s.get_bind().dialect.name
+        ins = (pg_insert if dialect == "postgresql" else sqlite_insert)(SyncLeaseRow)
+        stmt = ins.values(mailbox=mailbox, holder=holder, expires_at=until).on_conflict_do_nothing()
+        if self.s.connection().execute(stmt.returning(col(SyncLeaseRow.mailbox))).first() is not None:
+            return None
+        return self.s.exec(select(SyncLeaseRow.holder).where(SyncLeaseRow.mailbox == mailbox)).first() or "?"
 
     def hold_sync_lease(self, mailbox: str, holder: str, now: datetime, until: datetime) -> bool:
         """Renew only a lease still ours (the fence before a batch is stored)."""
