@@ -218,3 +218,70 @@ def test_every_column_is_hashed_or_left_out_on_purpose() -> None:
 def test_verify_in_process_matches_the_cli(setup: Setup) -> None:
     v = audit.check(setup.ctx)
     assert v.ok and v.entries > 0 and "2 replies match their recorded content" in v.notes, v.notes
+
+
+def test_an_older_unkeyed_chain_is_checked_as_written_then_keyed_after_a_marker(
+    tmp_path: Path, uq_home: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A chain written before uq keyed it (plain SHA-256, a head without a key): verify
+    checks it as it was written and says so; the next audited action appends the marker
+    and keys everything after it; an edit to an old entry is still found."""
+    from uq.store.audit_chain import legacy_hash
+
+    url = f"sqlite:///{tmp_path / 'uq.sqlite3'}"
+    cfg = write_config(tmp_path, db_url=url, sections={"smtp": {"from_address": "dr@example.org", "hold_seconds": 0}})
+    ctx = Context.open(load_config(str(cfg)), clock=FixedClock(NOW))
+    pk = _case_unaudited(ctx, "UM-OLD-9")
+    review.decide(ctx, pk, Outcome.APPROVE)  # keys the new chain: rebuild it below as an old one
+    ctx.close()
+    s = Setup(cfg, url, ctx, {"UM-OLD-9": pk})
+    s.sql("DELETE FROM audit")
+    prev = ""
+    for i, action in enumerate(("ingested", "opened", "decided")):
+        h = legacy_hash(prev, NOW, "reviewer", action, pk, str(i))
+        s.sql(
+            "INSERT INTO audit (at, actor, action, case_pk, detail, prev_hash, hash) "
+            "VALUES (:at, 'reviewer', :a, :pk, :d, :p, :h)",
+            at=NOW.replace(tzinfo=None),
+            a=action,
+            pk=pk,
+            d=str(i),
+            p=prev,
+            h=h,
+        )
+        prev = h
+    head = {"hash": prev, "count": 3, "since": {"decision": 1, "outbox": 1}}  # as migration 0007 leaves it
+    s.sql("UPDATE uq_meta SET value = :v WHERE key = 'audit_head'", v=json.dumps(head))
+    code, out, err = s.verify(capsys)
+    assert code == 0, err
+    assert "entries 1-3 were written before the chain was keyed" in out and "not keyed yet" in out
+    assert "1 decision predate" not in out and "predate content digests" in out
+    ctx = Context.open(load_config(str(cfg)), clock=FixedClock(NOW))
+    try:
+        review.open_case(ctx, pk)  # the first audited action keys the chain
+    finally:
+        ctx.close()
+    code, out, err = s.verify(capsys)
+    assert code == 0, err
+    assert "entries 1-3 were written before the chain was keyed" in out and "not keyed yet" not in out
+    s.sql("UPDATE audit SET detail = 'x' WHERE id = (SELECT min(id) FROM audit)")
+    code, _, err = s.verify(capsys)
+    assert code == 1 and "UM-OLD-9: audit entry" in err and "altered" in err, err
+
+
+def _case_unaudited(ctx: Context, case_id: str) -> int:
+    with ctx.store.tx() as tx:
+        case = tx.add_case(
+            case_id=case_id,
+            sender="nurse@example-um.com",
+            sender_name="",
+            subject=f"Review {case_id}",
+            reply_to=None,
+            message_id=f"<{case_id}@x>",
+            references=[],
+            arrived_at=NOW,
+            fields=CaseFields(case_id=case_id),
+            problems=[],
+            body_text="",
+        )
+    return case.id
