@@ -15,10 +15,11 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from tests.fixtures.cases import add_bare_case
 from tests.fixtures.env import write_config
 from uq.cli import main
 from uq.config import load_config
-from uq.domain import CaseFields, Outcome
+from uq.domain import Outcome
 from uq.queue.clock import FixedClock
 from uq.services import audit, outbox, review
 from uq.services.context import Context
@@ -49,31 +50,12 @@ class Setup:
         return code, out, err
 
 
-def _case(ctx: Context, case_id: str) -> int:
-    with ctx.store.tx() as tx:
-        case = tx.add_case(
-            case_id=case_id,
-            sender="nurse@example-um.com",
-            sender_name="",
-            subject=f"Review {case_id}",
-            reply_to=None,
-            message_id=f"<{case_id}@x>",
-            references=[],
-            arrived_at=NOW,
-            fields=CaseFields(case_id=case_id),
-            problems=[],
-            body_text="",
-        )
-        tx.audit(at=NOW, actor="sync", action="ingested", case_pk=case.id)
-    return case.id
-
-
 @pytest.fixture(params=["sqlite", "postgres"])
 def setup(request: pytest.FixtureRequest, tmp_path: Path, uq_home: Any) -> Iterator[Setup]:
     url = f"sqlite:///{tmp_path / 'uq.sqlite3'}" if request.param == "sqlite" else request.getfixturevalue("pg_url")
     cfg = write_config(tmp_path, db_url=url, sections={"smtp": {"from_address": "dr@example.org", "hold_seconds": 0}})
     ctx = Context.open(load_config(str(cfg)), clock=FixedClock(NOW))
-    pks = {"UM-REC-1": _case(ctx, "UM-REC-1"), "UM-REC-2": _case(ctx, "UM-REC-2")}
+    pks = {"UM-REC-1": add_bare_case(ctx, "UM-REC-1", NOW), "UM-REC-2": add_bare_case(ctx, "UM-REC-2", NOW)}
     review.decide(ctx, pks["UM-REC-1"], Outcome.DENY, rationale=DENIAL, guideline="MCG A-0123 (27th ed.)")
     review.decide(ctx, pks["UM-REC-2"], Outcome.APPROVE)
     assert outbox.send_due(ctx, transport=lambda *a: None).sent == 2
@@ -231,7 +213,7 @@ def test_an_older_unkeyed_chain_is_checked_as_written_then_keyed_after_a_marker(
     url = f"sqlite:///{tmp_path / 'uq.sqlite3'}"
     cfg = write_config(tmp_path, db_url=url, sections={"smtp": {"from_address": "dr@example.org", "hold_seconds": 0}})
     ctx = Context.open(load_config(str(cfg)), clock=FixedClock(NOW))
-    pk = _case_unaudited(ctx, "UM-OLD-9")
+    pk = add_bare_case(ctx, "UM-OLD-9", NOW, audit=False)
     review.decide(ctx, pk, Outcome.APPROVE)  # keys the new chain: rebuild it below as an old one
     ctx.close()
     s = Setup(cfg, url, ctx, {"UM-OLD-9": pk})
@@ -268,20 +250,3 @@ def test_an_older_unkeyed_chain_is_checked_as_written_then_keyed_after_a_marker(
     code, _, err = s.verify(capsys)
     assert code == 1 and "UM-OLD-9: audit entry" in err and "altered" in err, err
 
-
-def _case_unaudited(ctx: Context, case_id: str) -> int:
-    with ctx.store.tx() as tx:
-        case = tx.add_case(
-            case_id=case_id,
-            sender="nurse@example-um.com",
-            sender_name="",
-            subject=f"Review {case_id}",
-            reply_to=None,
-            message_id=f"<{case_id}@x>",
-            references=[],
-            arrived_at=NOW,
-            fields=CaseFields(case_id=case_id),
-            problems=[],
-            body_text="",
-        )
-    return case.id

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
+from tests.fixtures.cases import add_bare_case
 from tests.fixtures.env import write_config
 from tests.fixtures.smtp import SmtpServer
 from uq.cli import main
 from uq.config import load_config
-from uq.domain import CaseFields
 from uq.queue.clock import FixedClock
 from uq.services.context import Context
 
@@ -33,20 +33,7 @@ def _cases(cfg: Path, ids: list[str]) -> None:
     ctx = Context.open(load_config(str(cfg)), clock=FixedClock(NOW))
     try:
         for case_id in ids:
-            with ctx.store.tx() as tx:
-                tx.add_case(
-                    case_id=case_id,
-                    sender="nurse@example-um.com",
-                    sender_name="",
-                    subject=f"Review {case_id}",
-                    reply_to=None,
-                    message_id=f"<{case_id}@x>",
-                    references=[],
-                    arrived_at=NOW,
-                    fields=CaseFields(case_id=case_id),
-                    problems=[],
-                    body_text="",
-                )
+            add_bare_case(ctx, case_id, NOW)
     finally:
         ctx.close()
 
