@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hmac
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -110,7 +111,7 @@ def _check_rows(
     kind: str,
     recorded: dict[str, tuple[str, int | None]],
     since: int,
-    who: Any,
+    who: Callable[[int | None], str],
 ) -> None:
     noun = _NOUN[kind]
     present: set[str] = set()

@@ -161,7 +161,6 @@ class AuditTx:
         table = TABLES[kind]
         cols = [table.c[c] for c in ("id", *digest.columns(kind))]
         rows = {r["id"]: r for r in self.s.execute(select(*cols).where(table.c.id.in_(list(row_ids)))).mappings()}
-        case_col = "case_pk"
         entries: list[Entry] = []
         for rid in row_ids:
             row = rows.get(rid)
@@ -172,7 +171,7 @@ class AuditTx:
                     audited.at,
                     audited.actor,
                     audited.action,
-                    row[case_col],
+                    row["case_pk"],
                     audited.detail or f"{kind} {rid}",
                     subject_of(kind, rid),
                     digest.row_digest(key, kind, row),

@@ -426,6 +426,8 @@ class Tx(BatchTx, AuditTx):
         `where` condition holds) and, when it applied, an audit entry with the item's new
         content digest, in this transaction. `audited` may be None only for changes to
         columns outside the digest (a lease renewal moves not_before alone)."""
+        if audited is not None:  # the chain's head first, the row second: one lock order for all
+            self._locked_head(self._key(), audited.at)
         q = update(OutboxRow).where(col(OutboxRow.id) == item_id, *where).values(**values)
         if not self.s.execute(q).rowcount:  # type: ignore[attr-defined]
             return False
