@@ -24,7 +24,7 @@ from uq import intake
 from uq.config import ParseConfig
 from uq.domain import Attachment, Case, CaseFields, CaseStatus, MessageKind, ParsedEmail, Urgency
 from uq.errors import ConflictError, ConnectionFailed, CredentialError, StoreError, UqError
-from uq.mail.imap import FetchedMessage, ImapSession
+from uq.mail.imap import FetchedMessage, FolderState, ImapSession
 from uq.mail.parse import AHEAD, ZoneFor, headers_only, in_bounds, parse_email
 from uq.services import deadlines
 from uq.services.context import Context
@@ -634,15 +634,16 @@ def _sync_pass(
                     action="uidvalidity_changed",
                     detail=f"{mailbox}: now {state.uidvalidity}; full re-scan",
                 )
-            elif cursor and 0 < state.uidnext <= cursor:  # re-created, same UIDVALIDITY: UIDs restarted
+        if cursor and not rescan and 0 < state.uidnext <= cursor and _recreated(sess, mailbox, state, cursor):
+            with ctx.store.tx() as tx:  # re-created with the same UIDVALIDITY: its UIDs restarted
                 tx.retire_uids(mailbox, state.uidvalidity, ctx.clock())
-                cursor, rescan = 0, True
                 tx.audit(
                     at=ctx.clock(),
                     actor="sync",
                     action="uidnext_below_cursor",
                     detail=f"{mailbox}: UIDNEXT {state.uidnext} is not past the stored UID; full re-scan",
                 )
+            cursor, rescan = 0, True
         marking = ctx.config.imap.after_ingest != "none"
         if marking:  # stored last time, but the link dropped before the server marked them
             _mark(ctx, sess, mailbox, state.uidvalidity, _pending(ctx, mailbox, state.uidvalidity))
@@ -662,6 +663,14 @@ def _sync_pass(
     finally:
         if own:
             sess.close()
+
+
+def _recreated(sess: ImapSession, mailbox: str, state: FolderState, cursor: int) -> bool:
+    """The first UIDNEXT was read before the cursor, which another process may have moved on
+    meanwhile; a UIDNEXT read after the cursor is past every UID stored by then, unless the
+    folder's UIDs really restarted."""
+    fresh = sess.select(mailbox)
+    return fresh.uidvalidity == state.uidvalidity and fresh.uidnext <= cursor
 
 
 def _pending(ctx: Context, mailbox: str, uidvalidity: int) -> list[int]:
