@@ -53,7 +53,7 @@ def test_idle_lock_hides_phi_and_any_key_unlocks(make_app: Any, fixed_clock: Fix
         assert not app.locked
         # while locked, ctrl+p is just "a key": it unlocks, it never opens the palette over
         # the lock (the palette searches cases)
-        await pilot.press("ctrl+l")
+        await pilot.press("L")
         await wait_for(pilot, lambda: isinstance(app.screen, LockScreen))
         await pilot.press("ctrl+p")
         await pilot.pause(0.2)
@@ -82,7 +82,7 @@ def test_password_unlock_uses_the_keyring_passphrase(make_app: Any, fixed_clock:
     app = make_app(security=SecurityConfig(lock_after_minutes=1, unlock="password"))
 
     async def body(pilot: Any) -> None:
-        await pilot.press("ctrl+l")  # lock now
+        await pilot.press("L")  # lock now
         await wait_for(pilot, lambda: isinstance(app.screen, LockScreen))
         await pilot.press("x", "enter")  # any key does not unlock here
         await wait_for(pilot, lambda: "wrong passphrase" in str(app.screen.query_one("#lock-error").render()))

@@ -297,3 +297,47 @@ async def test_reply_reaches_smtp_after_the_hold(
     assert b"In-Reply-To: <case-4512.1@reviews.example-um.com>" in raw
     assert _only_item(ctx, pk).state is OutboxState.SENT
     ctx.close()
+
+
+@sync
+async def test_quit_with_a_held_reply_asks_and_send_now_delivers_before_exit(
+    uq_home: UqHome, tmp_path: Path, fixed_clock: FixedClock, smtp_server: SmtpServer
+) -> None:
+    """q with a reply on hold asks; "send now" ends the hold and the reply reaches the real
+    SMTP server before uq exits (a held reply must never be left behind by quitting)."""
+    from tests.tui.conftest import wait_for
+    from uq.services import review
+    from uq.tui.app import Opened, UqApp
+    from uq.tui.screens.quit import QuitScreen
+
+    path = write_config(tmp_path, smtp=smtp_server, db_url=f"sqlite:///{tmp_path / 'uq.sqlite3'}")
+    path.write_text(path.read_text().replace("hold_seconds = 0", "hold_seconds = 600"))
+    cfg = load_config(path)
+    from uq.services.demo import load_demo
+
+    ctx = Context.open(cfg, clock=fixed_clock)
+    load_demo(ctx)
+    fixed_clock.advance(seconds=700)
+    outbox.send_due(ctx)  # the demo's own reply leaves first
+    pk = pk_of(ctx, "UM-2026-004512")
+    review.open_case(ctx, pk)
+    review.decide(ctx, pk, Outcome.APPROVE, rationale="Meets the criteria for the imaging requested.")
+    before = len(smtp_server.messages)
+    assert [p.case_id for p in outbox.pending_replies(ctx)] == ["UM-2026-004512"]
+    app = UqApp(cfg, opener=lambda: Opened(ctx=ctx, send=False), clock=fixed_clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.ctx is not None and app.queue_screen.loaded)
+        await pilot.press("q")
+        await wait_for(pilot, lambda: isinstance(app.screen, QuitScreen))
+        assert "UM-2026-004512 approve · held" in str(app.screen.query_one("#quit-list").render())
+        await pilot.press("escape")  # cancel: still running, still held
+        await wait_for(pilot, lambda: app.screen is app.queue_screen)
+        assert app.is_running and len(smtp_server.messages) == before
+        await pilot.press("q")
+        await wait_for(pilot, lambda: isinstance(app.screen, QuitScreen))
+        await pilot.press("s")
+        await wait_for(pilot, lambda: not app.is_running, timeout=30)
+    assert len(smtp_server.messages) == before + 1
+    assert b"UM-2026-004512" in smtp_server.messages[-1].raw
+    assert outbox.pending_replies(ctx) == []
+    ctx.close()

@@ -156,12 +156,16 @@ def test_help_lists_keys_as_bound_including_rebinds(make_app: Any) -> None:
     async def body(pilot: Any) -> None:
         await pilot.press("question_mark")
         await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
-        rows = dict((label, keys) for keys, label in bound_keys(app.queue_screen))
+        found = bound_keys(app.queue_screen)
+        rows = {label: keys for keys, label, _name in found}
+        names = {label: name for _keys, label, name in found}
+        assert names["Approve"] == "approve" and names["Redraw screen"] == "redraw"
+        assert "Focus Next" not in rows and "Copy selected text" not in rows  # framework internals
         assert rows["Approve"] == "A"
         assert rows["Sort"] == "S"
         assert rows["Down"] == "j, ↓"
         assert rows["Help"] == "?"
-        assert "q" in rows["Quit"].split(", ")  # with Textual's own ctrl+q
+        assert "q" in rows["Back / Quit"].split(", ")  # with Textual's own ctrl+q
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is app.queue_screen)
         # the rebound keys work, the old ones no longer do
@@ -273,13 +277,35 @@ def test_undo_with_nothing_held_says_so(make_app: Any) -> None:
     run(app, body)
 
 
-def test_q_quits(make_app: Any) -> None:
+def test_q_quits_once_no_reply_waits(make_app: Any, fixed_clock: Any) -> None:
+    from uq.services import outbox
+
     app = make_app()
 
     async def body(pilot: Any) -> None:
+        assert app.ctx is not None
+        fixed_clock.advance(seconds=3600)  # past every hold: the demo's held reply leaves
+        await wait_for(pilot, lambda: not outbox.pending_replies(app.ctx))
         await pilot.press("q")
-        await pilot.pause(0.2)
-        assert not app.is_running
+        await wait_for(pilot, lambda: not app.is_running)
+
+    run(app, body)
+
+
+def test_q_on_a_case_goes_back_and_ctrl_l_redraws(make_app: Any) -> None:
+    from uq.tui.screens.case import CaseScreen
+
+    app = make_app()
+
+    async def body(pilot: Any) -> None:
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, CaseScreen))
+        await pilot.press("ctrl+l")  # a redraw, not the lock
+        await pilot.pause()
+        assert not app.locked and isinstance(app.screen, CaseScreen)
+        await pilot.press("q")
+        await wait_for(pilot, lambda: app.screen is app.queue_screen)
+        assert app.is_running
 
     run(app, body)
 

@@ -39,7 +39,7 @@ def test_help_snapshot(make_app: Any, snap_compare: Any) -> None:
 def test_lock_snapshot(make_app: Any, snap_compare: Any) -> None:
     async def before(pilot: Any) -> None:
         await loaded(pilot)
-        await pilot.press("ctrl+l")
+        await pilot.press("L")
         await pilot.pause()
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=before)

@@ -65,6 +65,55 @@ class SendSummary:
         return f"{text}: {self.errors[-1]}" if self.errors else text
 
 
+UNSENT = (OutboxState.HELD, OutboxState.QUEUED, OutboxState.SENDING, OutboxState.UNCERTAIN, OutboxState.FAILED)
+
+
+@dataclass(frozen=True, slots=True)
+class PendingReply:
+    """A reply that has not left yet, as the status line and the quit prompt name it."""
+
+    item_id: int
+    case_pk: int
+    case_id: str
+    outcome: str
+    state: OutboxState
+    not_before: datetime
+
+
+def pending_replies(ctx: Context) -> list[PendingReply]:
+    """This reviewer's replies not yet sent, oldest first (on a team store, others'
+    replies leave through their own senders and are not this reviewer's to wait for)."""
+    items = ctx.store.outbox(states=UNSENT)
+    if ctx.store.shared:
+        items = [o for o in items if o.reviewer in (ctx.user, "")]
+    out: list[PendingReply] = []
+    for item in items:
+        case = ctx.store.case(item.case_pk)
+        outcome = next((d.outcome.value for d in ctx.store.decisions(item.case_pk) if d.id == item.decision_id), "?")
+        out.append(
+            PendingReply(
+                item_id=item.id,
+                case_pk=item.case_pk,
+                case_id=case.case_id if case is not None else f"#{item.case_pk}",
+                outcome=outcome,
+                state=item.state,
+                not_before=item.not_before,
+            )
+        )
+    return out
+
+
+def release_holds(ctx: Context) -> int:
+    """End every undo hold of this reviewer's replies now, so the next send pass takes them."""
+    now = ctx.clock()
+    released = 0
+    held = [p for p in pending_replies(ctx) if p.state is OutboxState.HELD]
+    with ctx.store.tx() as tx:
+        for p in held:
+            released += tx.release_hold(p.item_id, now=now, actor=ctx.user, case_pk=p.case_pk)
+    return released
+
+
 class LeaseLost(UqError):
     """Another sender holds the reply now: this one must not send it."""
 

@@ -438,6 +438,15 @@ class Tx(BatchTx, AuditTx):
         self.record_change(OUTBOX, [item_id], audited)
         return True
 
+    def release_hold(self, item_id: int, *, now: datetime, actor: str, case_pk: int) -> bool:
+        """End an item's undo hold now (the reviewer chose "send now" on quitting); only an
+        item still held changes, so a reply already sending or undone is left as it is."""
+        where = [col(OutboxRow.state) == OutboxState.HELD.value]
+        if not self.change_outbox(item_id, {"not_before": now}, None, where=where):
+            return False
+        self.audit(at=now, actor=actor, action="hold_released", case_pk=case_pk, detail=f"outbox {item_id}")
+        return True
+
     def claim_outbox_item(
         self,
         item_id: int,

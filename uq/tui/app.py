@@ -46,7 +46,7 @@ from uq.tui.workers import Background
 
 if TYPE_CHECKING:
     from uq.services.context import Context
-    from uq.services.outbox import Transport
+    from uq.services.outbox import PendingReply, Transport
     from uq.tui.screens.queue import QueueScreen
 
 log = logging.getLogger("uq.tui")
@@ -76,8 +76,9 @@ class UqApp(App[int]):
     BINDINGS: ClassVar[list[Binding]] = [  # type: ignore[assignment]
         binding("help", "help"),
         binding("palette", "command_palette", priority=True),
-        binding("quit", "quit"),
+        binding("quit", "leave"),
         binding("lock", "lock"),
+        binding("redraw", "redraw"),
     ]
     COMMANDS = App.COMMANDS | {UqCommands}
 
@@ -107,6 +108,7 @@ class UqApp(App[int]):
         # time on case: the lock's idle rule decides when the reviewer was away
         idle_minutes = config.security.lock_after_minutes or 10
         self.active_time = ActiveTime(idle=timedelta(minutes=idle_minutes))
+        self.quit_when_sent = False  # "wait" was chosen on quit: leave once the outbox is empty
         apply_theme(self, config.ui.theme)
 
     # ------------------------------------------------------------ start / stop
@@ -154,6 +156,86 @@ class UqApp(App[int]):
         if self.opened is not None:
             for fn in self.opened.cleanup:
                 fn()
+
+    # ------------------------------------------------------------ quitting
+
+    def action_leave(self) -> None:
+        """q: back from the screen in front (as in aerc and neomutt); on the queue, quit."""
+        from uq.tui.screens.queue import QueueScreen
+
+        if isinstance(self.screen, QueueScreen) or self.locked:
+            self.action_quit_checked()
+        else:
+            self.screen.dismiss(None)  # what esc does there: the screen's own leaving runs
+
+    async def action_quit(self) -> None:
+        """ctrl+q and the palette's quit go through the same check as q on the queue."""
+        self.action_quit_checked()
+
+    def action_quit_checked(self) -> None:
+        """Quit, asking first while replies are held or queued: a reply on hold when uq
+        closes would sit unsent until uq next runs while the nurse's clock keeps going."""
+        if self.locked or self.ctx is None:
+            self.exit(0)  # nothing is lost: the outbox keeps them for the next start
+            return
+        self._pending_before_quit(self.ctx)
+
+    @work(thread=True, exclusive=True, group="quit")
+    def _pending_before_quit(self, ctx: Context) -> None:
+        from uq.services.outbox import pending_replies
+
+        try:
+            pending = pending_replies(ctx)
+        except Exception as exc:
+            self.post_message(ErrorRaised(exc))
+            return
+        self.call_from_thread(self._ask_quit, pending)
+
+    def _ask_quit(self, pending: list[PendingReply]) -> None:
+        from uq.tui.screens.quit import QuitScreen
+
+        if not pending:
+            self.exit(0)
+            return
+        if self.quit_when_sent:
+            return  # already waiting for them
+        self.push_screen(QuitScreen(pending, self.clock()), self._quit_choice)
+
+    def _quit_choice(self, choice: str | None) -> None:
+        if choice == "send" and self.ctx is not None:
+            self.notify("sending the replies now…", timeout=5)
+            self._send_before_quit(self.ctx)
+        elif choice == "wait":
+            self.quit_when_sent = True
+            self.set_interval(1.0, self._quit_if_sent)
+            self.notify("uq quits by itself once every reply has left", timeout=8)
+
+    def _quit_if_sent(self) -> None:
+        if self.quit_when_sent and self.ctx is not None:
+            self._pending_before_quit(self.ctx)
+
+    @work(thread=True, exclusive=True, group="quit-send")
+    def _send_before_quit(self, ctx: Context) -> None:
+        from uq.services import outbox
+
+        kwargs = {"transport": self.opened.transport} if self.opened and self.opened.transport else {}
+        try:
+            outbox.release_holds(ctx)
+            for _ in range(3):  # a second pass picks up what the background sender had leased
+                summary = outbox.send_due(ctx, **kwargs)
+                left = outbox.pending_replies(ctx)
+                if not left or summary.failed:
+                    break
+        except Exception as exc:
+            self.post_message(ErrorRaised(exc))
+            return
+        if left:
+            why = summary.errors[-1] if summary.errors else "the server has not confirmed them yet"
+            n = len(left)
+            text = f"{n} repl{'y' if n == 1 else 'ies'} not sent ({why}); uq stays open"
+            self.post_message(ErrorRaised(UqError(text)))
+            return
+        self.call_from_thread(self.exit, 0)
 
     @property
     def queue_screen(self) -> QueueScreen:
@@ -305,6 +387,12 @@ class UqApp(App[int]):
             self.action_lock()
         self._watch_front()
 
+    def action_redraw(self) -> None:
+        """ctrl+l, as in every terminal program: repaint the whole screen (after another
+        program or a resize left debris behind)."""
+        self.screen.refresh(repaint=True, layout=True)
+        self.refresh(repaint=True, layout=True)
+
     def action_lock(self, at_start: bool = False) -> None:
         if self.locked:
             return
@@ -320,7 +408,7 @@ class UqApp(App[int]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """While locked, only quitting works: no palette or case search over the lock."""
-        return not self.locked or action in ("quit", "help_quit")
+        return not self.locked or action in ("quit", "leave", "help_quit", "redraw")
 
     # ------------------------------------------------------------ navigation
 

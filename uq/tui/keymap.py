@@ -49,8 +49,9 @@ _SPECS: tuple[ActionSpec, ...] = (
     ActionSpec("set_aside", "I", "Set-aside mail", show=False),
     ActionSpec("help", "question_mark", "Help"),
     ActionSpec("palette", "ctrl+p", "Commands", show=False),
-    ActionSpec("lock", "ctrl+l", "Lock screen", show=False),
-    ActionSpec("quit", "q", "Quit"),
+    ActionSpec("redraw", "ctrl+l", "Redraw screen", show=False),
+    ActionSpec("lock", "L", "Lock screen", show=False),
+    ActionSpec("quit", "q", "Back / Quit"),
     *(ActionSpec(f"view_{n}", str(n), f"View {n}", show=False) for n in range(1, 10)),
 )
 ACTIONS: dict[str, ActionSpec] = {s.name: s for s in _SPECS}

@@ -18,13 +18,17 @@ if TYPE_CHECKING:
     from uq.tui.app import UqApp
 
 
-def bound_keys(screen: Screen[object], views: dict[str, str] | None = None) -> list[tuple[str, str]]:
-    """(keys, description) for each action reachable on `screen`, in the keymap's order."""
+def bound_keys(screen: Screen[object], views: dict[str, str] | None = None) -> list[tuple[str, str, str]]:
+    """(keys, description, action name) for each of uq's own actions reachable on `screen`,
+    in the keymap's order; the name is what `[ui] keymap` takes. Framework bindings that are
+    not uq actions (focus moves, copy) are left out: they are not the reviewer's keys."""
     by_action: dict[str, list[str]] = {}
     labels: dict[str, str] = {}
     for key, active in screen.active_bindings.items():
         b = active.binding
         ident = b.id or b.action
+        if ident not in ACTIONS:
+            continue
         by_action.setdefault(ident, [])
         if key not in by_action[ident]:
             by_action[ident].append(key)
@@ -34,7 +38,7 @@ def bound_keys(screen: Screen[object], views: dict[str, str] | None = None) -> l
             labels[f"view_{n}"] = f"View: {view}"
     order = {name: i for i, name in enumerate(ACTIONS)}
     items = sorted(by_action.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0]))
-    return [(", ".join(display_key(k) for k in keys), labels[ident]) for ident, keys in items]
+    return [(", ".join(display_key(k) for k in keys), labels[ident], ident) for ident, keys in items]
 
 
 class HelpScreen(ModalScreen[None]):
@@ -57,9 +61,10 @@ class HelpScreen(ModalScreen[None]):
         table = Table(title="uq keys (as bound now)", expand=True, show_edge=False, pad_edge=False)
         table.add_column("key", style="bold", no_wrap=True)
         table.add_column("action")
+        table.add_column("keymap name", style="dim", no_wrap=True)
         app = cast("UqApp", self.app)
-        for keys, label in bound_keys(under, app.views):
-            table.add_row(keys, label)
+        for keys, label, name in bound_keys(under, app.views):
+            table.add_row(keys, label, name)
         views = ", ".join(f"{k} {v}" for k, v in sorted(app.views.items()))
         with VerticalScroll():
             yield Static(table, id="help-keys")
