@@ -284,7 +284,7 @@ def test_q_quits_once_no_reply_waits(make_app: Any, fixed_clock: Any) -> None:
 
     async def body(pilot: Any) -> None:
         assert app.ctx is not None
-        fixed_clock.advance(seconds=3600)  # past every hold: the demo's held reply leaves
+        fixed_clock.advance(seconds=120)  # past the demo reply's hold, before the idle lock
         await wait_for(pilot, lambda: not outbox.pending_replies(app.ctx))
         await pilot.press("q")
         await wait_for(pilot, lambda: not app.is_running)
