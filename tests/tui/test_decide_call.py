@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from textual.widgets import Input, Select
+from textual.widgets import Input, Select, Static, TextArea
 
 from tests.tui.case_host import Host, demo_ctx_fixture, open_modal, pk_of, settle, sync  # noqa: F401
 from uq.domain import CallOutcome
@@ -25,7 +25,7 @@ async def test_call_attempt_logged_with_prefilled_number(
         assert isinstance(modal, CallModal)
         assert modal.query_one("#number", Input).value == "(555) 220-9090"
         modal.query_one("#outcome", Select).value = CallOutcome.VOICEMAIL
-        modal.query_one("#note", Input).value = "Left the call-back number"
+        modal.query_one("#note", TextArea).text = "Left the call-back number"
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert isinstance(app.screen, CaseScreen)
@@ -47,3 +47,29 @@ async def test_call_modal_escape_logs_nothing(demo_ctx: Context, fixed_clock: Fi
         await settle(pilot)
         assert isinstance(app.screen, CaseScreen)
     assert demo_ctx.store.calls(pk) == []
+
+
+@sync
+async def test_call_modal_has_no_default_outcome_and_a_multiline_note(
+    demo_ctx: Context, fixed_clock: FixedClock
+) -> None:
+    pk = pk_of(demo_ctx, "UM-2026-004520")
+    app = Host(demo_ctx, fixed_clock, open_pk=pk)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_modal(pilot, "l")
+        modal = app.screen
+        assert isinstance(modal, CallModal)
+        assert modal.query_one("#outcome", Select).value is Select.NULL
+        await pilot.press("ctrl+s")  # a quick confirm logs no call that never happened
+        await settle(pilot)
+        assert app.screen is modal
+        assert "choose an outcome" in str(modal.query_one("#messages", Static).render())
+        assert demo_ctx.store.calls(pk) == []
+        modal.query_one("#outcome", Select).value = CallOutcome.NO_ANSWER
+        modal.query_one("#note", TextArea).focus()
+        await pilot.press("R", "a", "n", "g", "enter", "t", "w", "i", "c", "e")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, CaseScreen)
+    (call,) = demo_ctx.store.calls(pk)
+    assert call.outcome is CallOutcome.NO_ANSWER and call.note == "Rang\ntwice"

@@ -156,6 +156,8 @@ class CaseModal(ModalScreen[ResultT]):
         if self.app.is_headless:  # stable snapshots
             for field in self.query(Input):
                 field.cursor_blink = False
+            for area in self.query(TextArea):
+                area.cursor_blink = False
 
     @work(thread=True, exclusive=True, group="modal-load")
     def _load(self) -> None:
@@ -376,7 +378,9 @@ class DecisionModal(CaseModal["DecisionResult | None"]):
 
 
 class CallModal(CaseModal["CallAttempt | None"]):
-    """Log one peer-to-peer attempt: outcome, number dialled (pre-filled), a note."""
+    """Log one peer-to-peer attempt: outcome, number dialled (pre-filled), a note.
+
+    The outcome starts blank: a quick confirm must not log a call that never happened."""
 
     DEFAULT_CSS = """
     CallModal { align: center middle; }
@@ -388,6 +392,7 @@ class CallModal(CaseModal["CallAttempt | None"]):
     CallModal Label { margin-top: 1; }
     CallModal #keys { margin-top: 1; color: $text-muted; }
     CallModal #messages { height: auto; }
+    CallModal #note { height: 4; }
     """
 
     BINDINGS = [
@@ -399,11 +404,13 @@ class CallModal(CaseModal["CallAttempt | None"]):
         with Vertical(id="dialog"):
             yield Static("Log a peer-to-peer call attempt", id="title", markup=False)
             yield Label("Outcome")
-            yield Select(CALL_CHOICES, allow_blank=False, value=CallOutcome.REACHED, id="outcome")
+            yield Select(CALL_CHOICES, prompt="choose an outcome", id="outcome")
             yield Label("Number dialled")
             yield Input(id="number", placeholder="provider phone")
             yield Label("Note")
-            yield Input(id="note", placeholder="who you spoke to, what was agreed")
+            yield TextArea(
+                soft_wrap=True, tab_behavior="focus", id="note", placeholder="who you spoke to, what was agreed"
+            )
             yield Static("", id="messages", markup=False)
             yield Static("ctrl+s log · esc cancel", id="keys", markup=False)
 
@@ -422,9 +429,14 @@ class CallModal(CaseModal["CallAttempt | None"]):
     def action_confirm(self) -> None:
         if self.busy:
             return
+        chosen = self.query_one("#outcome", Select).value
+        if chosen is Select.NULL:
+            self._refused("choose an outcome")
+            self.query_one("#outcome", Select).focus()
+            return
         self.busy = True
-        outcome = CallOutcome(str(self.query_one("#outcome", Select).value))
-        self._submit(outcome, self.query_one("#number", Input).value, self.query_one("#note", Input).value)
+        outcome = CallOutcome(str(chosen))
+        self._submit(outcome, self.query_one("#number", Input).value, self.query_one("#note", TextArea).text)
 
     @work(thread=True, exclusive=True, group="call-save")
     def _submit(self, outcome: CallOutcome, number: str, note: str) -> None:
