@@ -263,6 +263,40 @@ def test_after_a_decision_the_cursor_moves_to_the_next_case_and_u_undoes(make_ap
     run(app, body)
 
 
+def test_u_undoes_the_last_decided_case_not_the_highlighted_row(make_app: Any) -> None:
+    from uq.services import review
+    from uq.tui.messages import CaseChanged
+
+    app = make_app()
+
+    async def body(pilot: Any) -> None:
+        assert app.ctx is not None
+        ql = app.queue_screen.queue_list
+        (demo_held,) = app.ctx.store.outbox(states=[OutboxState.HELD])  # the demo's call-needed reply
+        decided = ql.current_pk
+        assert decided is not None and decided != demo_held.case_pk
+        review.decide(
+            app.ctx,
+            decided,
+            Outcome.APPROVE,
+            guideline="MCG A-0317 (27th ed.)",
+            rationale="Conservative therapy documented for eight weeks; criteria met.",
+        )
+        app.post_message(CaseChanged(decided))
+        await wait_for(pilot, lambda: decided not in [r.pk for r in ql.rows])
+        while ql.current_pk != demo_held.case_pk:  # rest the cursor on the other held case
+            await pilot.press("j")
+        await pilot.press("u")
+        await wait_for(pilot, lambda: decided in [r.pk for r in ql.rows])
+        states = {o.case_pk: o.state for o in app.ctx.store.outbox()}
+        assert states[decided] is OutboxState.UNDONE and states[demo_held.case_pk] is OutboxState.HELD
+        case = app.ctx.store.case(decided)
+        assert case is not None
+        assert any(f"Undone: approve on {case.case_id}" in str(n.message) for n in app._notifications)
+
+    run(app, body)
+
+
 def test_undo_with_nothing_held_says_so(make_app: Any) -> None:
     app = make_app()
 

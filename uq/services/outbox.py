@@ -80,14 +80,19 @@ class PendingReply:
     not_before: datetime
 
 
-def pending_replies(ctx: Context) -> list[PendingReply]:
-    """This reviewer's replies not yet sent, oldest first (on a team store, others'
-    replies leave through their own senders and are not this reviewer's to wait for)."""
-    items = ctx.store.outbox(states=UNSENT)
+def own_outbox(ctx: Context, states: Sequence[OutboxState]) -> list[OutboxItem]:
+    """This reviewer's outbox items in `states` (on a team store, others' replies leave
+    through their own senders and are not this reviewer's to wait for or undo)."""
+    items = ctx.store.outbox(states=states)
     if ctx.store.shared:
         items = [o for o in items if o.reviewer in (ctx.user, "")]
+    return items
+
+
+def pending_replies(ctx: Context) -> list[PendingReply]:
+    """This reviewer's replies not yet sent, oldest first."""
     out: list[PendingReply] = []
-    for item in items:
+    for item in own_outbox(ctx, UNSENT):
         case = ctx.store.case(item.case_pk)
         outcome = next((d.outcome.value for d in ctx.store.decisions(item.case_pk) if d.id == item.decision_id), "?")
         out.append(

@@ -205,14 +205,16 @@ def undo(ctx: Context, case_pk: int) -> Decision:
     return decision
 
 
-def undo_latest(ctx: Context, prefer_pk: int | None) -> tuple[Decision, Case]:
-    """The TUI's `u`: the highlighted case's held reply, else the most recent held one (a
-    decided case has already left the queue when the reviewer reaches for undo)."""
-    held = sorted(ctx.store.outbox(states=[OutboxState.HELD]), key=lambda o: (o.created_at, o.id))
+def undo_latest(ctx: Context) -> tuple[Decision, Case]:
+    """The queue's `u`: the reply of the case this reviewer decided last, while it is held.
+    Never the highlighted row: the decided case has already left the list, and undoing
+    whatever the cursor rests on would reach a case the reviewer did not mean."""
+    from uq.services.outbox import own_outbox
+
+    held = own_outbox(ctx, [OutboxState.HELD])
     if not held:
         raise UqError("nothing to undo: no reply is being held")
-    pks = [o.case_pk for o in held]
-    pk = prefer_pk if prefer_pk in pks else pks[-1]
+    pk = max(held, key=lambda o: (o.created_at, o.id)).case_pk
     decision = undo(ctx, pk)
     case = ctx.store.case(pk)
     assert case is not None

@@ -424,18 +424,18 @@ class QueueScreen(Screen[None]):
 
     def action_undo(self) -> None:
         if self.uq.ctx is not None:
-            self._undo(self.uq.ctx, self.queue_list.current_pk)
+            self._undo(self.uq.ctx)
 
     @work(thread=True, group="undo")
-    def _undo(self, ctx: Context, current_pk: int | None) -> None:
-        """Undo the highlighted case's held reply, else the most recent held one (a decided
-        case has already left the list, so `u` right after deciding must still reach it)."""
+    def _undo(self, ctx: Context) -> None:
+        """Undo the last decided case's held reply and name that case (see review.undo_latest)."""
         from uq.services import review
 
         try:
-            decision, case = review.undo_latest(ctx, current_pk)
+            decision, case = review.undo_latest(ctx)
         except Exception as exc:
             self.app.post_message(ErrorRaised(exc))
             return
-        self.app.call_from_thread(self.notify, f"Undone: {decision.outcome.value} on {case.case_id}", timeout=5)
+        message = f"Undone: {decision.outcome.value} on {safe_line(case.case_id)}, reply not sent"
+        self.app.call_from_thread(self.notify, message, timeout=5)
         self.app.call_from_thread(self.reload, case.id)
