@@ -163,32 +163,67 @@ AUDIT_KEY_ENV = "UQ_AUDIT_KEY"
 AUDIT_KEY_USER = "audit-key"
 
 
+AUDIT_KEY_FILE = "audit.key"
+
+
 def audit_key(*, create: bool = True) -> tuple[bytes, str]:
     """The audit chain's HMAC key and where it came from: UQ_AUDIT_KEY when set (a team
     sharing one PostgreSQL queue sets the same value everywhere), else the system keyring,
     where `uq init` (or the first audited action, if init was skipped) creates a random one.
-    A plaintext file keyring is refused: a key next to the database protects nothing."""
+    Without a usable keyring (a headless machine; a plaintext file keyring is refused) the
+    key lives in a 0600 file in the config dir, away from the database: weaker than a
+    keyring, which `uq doctor` says, but intake and decisions must not stop for want of one."""
     env = os.environ.get(AUDIT_KEY_ENV)
     if env:
         return env.encode(), AUDIT_KEY_ENV
     status = keyring_status()
     if status == "unavailable" or is_plaintext_keyring(status):
-        raise CredentialError(f"no audit key: set {AUDIT_KEY_ENV} (no system keyring to keep one in)")
+        return _file_audit_key(create=create)
     stored = _keyring_value(AUDIT_KEY_USER)
     if stored:
         return stored.encode(), "keyring"
     if not create:
         raise CredentialError("no audit key in the keyring yet: `uq init` (or the first audited action) makes one")
-    import secrets as random_source
-
     import keyring
 
-    value = random_source.token_urlsafe(32)
+    value = _new_key()
     try:
         keyring.set_password(SERVICE, AUDIT_KEY_USER, value)
     except Exception as exc:
         raise CredentialError(f"cannot store the audit key in the keyring: {type(exc).__name__}") from None
     return value.encode(), "keyring (new)"
+
+
+def _new_key() -> str:
+    import secrets as random_source
+
+    return random_source.token_urlsafe(32)
+
+
+def _file_audit_key(*, create: bool) -> tuple[bytes, str]:
+    from uq.paths import config_dir, ensure_private_dir
+
+    path = config_dir() / AUDIT_KEY_FILE
+    where = f"{path} (no system keyring: a file, weaker than a keyring)"
+    try:
+        value = path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        value = ""
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CredentialError(f"cannot read the audit key file {path}: {type(exc).__name__}") from None
+    if value:
+        return value.encode(), where
+    if not create:
+        raise CredentialError(f"no audit key yet ({path}): `uq init` (or the first audited action) makes one")
+    ensure_private_dir(path.parent)
+    value = _new_key()
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another uq process made it first: use theirs
+        return _file_audit_key(create=False)
+    with os.fdopen(fd, "w", encoding="ascii") as f:
+        f.write(value + "\n")
+    return value.encode(), where + " (new)"
 
 
 def cached_audit_key() -> Callable[[], bytes]:

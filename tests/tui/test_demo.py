@@ -76,3 +76,29 @@ def test_demo_emails_are_synthetic_and_dated_from_now(fixed_clock: FixedClock) -
         senders = [ln for ln in raw.split(b"\r\n") if ln.startswith(b"From:")]
         assert senders and (b"example.com>" in senders[0] or b"example-um.com>" in senders[0])
     assert b"Date: Sun, 29 Nov 2026" in msgs[0]
+
+
+def test_the_demo_needs_no_audit_key_and_leaves_none_behind(uq_home, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """`uq demo` is the first command on a fresh machine: no keyring, no UQ_AUDIT_KEY. Its
+    temporary trail gets its own random key and the reviewer's config dir stays untouched."""
+    import keyring
+    import keyring.backends.fail
+
+    from uq.config import Config
+    from uq.domain import Outcome
+    from uq.queue.clock import system_clock
+    from uq.secrets import AUDIT_KEY_ENV, AUDIT_KEY_FILE
+    from uq.services import audit, review
+    from uq.tui.launch import demo_opener
+
+    monkeypatch.delenv(AUDIT_KEY_ENV, raising=False)
+    keyring.set_keyring(keyring.backends.fail.Keyring())
+    opened = demo_opener(Config(), system_clock, tmp_path / "demo")()
+    ctx = opened.ctx
+    case = ctx.store.cases()[0]
+    review.open_case(ctx, case.id)
+    review.decide(ctx, case.id, Outcome.APPROVE, rationale="Meets the criteria for the service requested.")
+    ok, text = audit.verify(ctx)
+    assert ok, text
+    assert not (uq_home.config_dir / AUDIT_KEY_FILE).exists()
+    ctx.close()

@@ -118,3 +118,23 @@ def test_plaintext_keyring_refused_without_the_test_opt_in(uq_home, monkeypatch)
         secret_for("imap", cfg())
     monkeypatch.setenv("UQ_IMAP_PASSWORD", "from-env")
     assert secret_for("imap", cfg()) == "from-env"  # the env var still works around it
+
+
+def test_without_a_keyring_the_audit_key_is_a_private_file_in_the_config_dir(uq_home, monkeypatch):
+    """A headless machine has no keyring: intake and decisions must not stop for want of a
+    key, so it lives 0600 in the config dir (away from the database) and doctor names it."""
+    import os
+
+    from uq.secrets import AUDIT_KEY_ENV, AUDIT_KEY_FILE, audit_key
+
+    monkeypatch.delenv(AUDIT_KEY_ENV, raising=False)
+    keyring.set_keyring(keyring.backends.fail.Keyring())
+    path = uq_home.config_dir / AUDIT_KEY_FILE
+    with pytest.raises(CredentialError, match="no audit key yet"):
+        audit_key(create=False)
+    key, where = audit_key()
+    assert path.exists() and os.stat(path).st_mode & 0o777 == 0o600
+    assert "weaker than a keyring" in where and len(key) >= 32
+    assert audit_key(create=False)[0] == key  # the same key next time
+    monkeypatch.setenv(AUDIT_KEY_ENV, "team-key")
+    assert audit_key() == (b"team-key", AUDIT_KEY_ENV)

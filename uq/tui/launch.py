@@ -8,6 +8,7 @@ line and exits 2.
 
 from __future__ import annotations
 
+import secrets
 import sys
 import tempfile
 from collections.abc import Callable
@@ -42,7 +43,10 @@ def demo_opener(cfg: Config, clock: Clock, root: Path, *, save_template: bool = 
         from uq.services.demo import demo_config, load_demo
         from uq.services.outbox import file_transport
 
-        ctx = Context.open(demo_config(cfg, ensure_private_dir(root)), clock=clock)
+        # the demo's trail lives and dies with its temporary database: its own random key,
+        # never the reviewer's real one (and no keyring needed to try uq)
+        demo_key = secrets.token_bytes(32)
+        ctx = Context.open(demo_config(cfg, ensure_private_dir(root)), clock=clock, audit_key=lambda: demo_key)
         folder = load_demo(ctx)
         if save_template:
             demo_template.save(root / demo_template.DB_NAME, ctx.clock())
