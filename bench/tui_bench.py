@@ -136,11 +136,16 @@ def decide_calls(root: Path, db: Path, count: int = 15) -> list[float]:
     cfg = write_config(root, db_url=f"sqlite:///{db}", path=root / "config.toml")
     ctx = Context.open(load_config(cfg))
     pks = [r.id for r in ctx.store.queue_rows()][: count + 1]
-    review.decide(ctx, pks[0], Outcome.DENY, rationale=RATIONALE, guideline="MCG A-0317", force=True)
+    given = review.DecisionInput(
+        rationale=RATIONALE, guideline="MCG A-0317", criteria=("Not met: six weeks of conservative therapy",)
+    )
+    for pk in pks:
+        review.open_case(ctx, pk)  # deciding needs the case opened
+    review.decide(ctx, pks[0], Outcome.DENY, given, force=True)
     times = []
     for pk in pks[1:]:
         a = time.perf_counter()
-        review.decide(ctx, pk, Outcome.DENY, rationale=RATIONALE, guideline="MCG A-0317", force=True)
+        review.decide(ctx, pk, Outcome.DENY, given, force=True)
         times.append((time.perf_counter() - a) * 1000)
     ctx.close()
     return times

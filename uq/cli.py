@@ -127,6 +127,17 @@ def cmd_show(args: argparse.Namespace, cfg: Config) -> int:
 
     ctx = _context(cfg)
     case = review.resolve_case(ctx, args.case_id)
+    if args.attachment is not None:  # the bytes for a file (`> a.pdf`), its text for a terminal
+        att = review.open_attachment(ctx, case.id, args.attachment - 1)
+        if sys.stdout.isatty():
+            sys.stdout.write(safe_block(att.text or f"({att.filename}: no text; redirect to a file to keep it)\n"))
+        else:
+            sys.stdout.buffer.write(att.data)
+        return 0
+    if args.message is not None:
+        raw = review.open_message(ctx, case.id, args.message - 1)
+        sys.stdout.write(safe_block(raw.decode("utf-8", "backslashreplace")))
+        return 0
     review.open_case(ctx, case.id)  # the raw email is PHI too: audited like any view
     if args.raw:
         raw = ctx.store.first_raw_for_case(case.id)
@@ -155,19 +166,29 @@ def cmd_decide(args: argparse.Namespace, cfg: Config) -> int:
         if args.reason
         else (DeclineReason.OTHER if outcome is Outcome.DECLINE and args.rationale else None)
     )
-    result = review.decide(
-        ctx,
-        case.id,
-        outcome,
+    given = review.DecisionInput(
         rationale=args.rationale or "",
-        guideline=args.guideline or case.fields.guideline or "",
+        guideline=args.guideline or "",
         note=args.note or "",
         decline_reason=reason,
         approved_portion=args.approved,
-        force=args.force,
+        denied_portion=args.denied,
+        criteria=tuple(args.criterion or ()),
+        change_info=args.would_change or "",
+        attest_reviewed=args.attest_reviewed,
+        advice_statement=args.statement or "",
     )
+    if args.preview:
+        shown = review.preview(ctx, case.id, outcome, given, force=args.force)
+        for w in shown.confirm:
+            sys.stderr.write(safe_line(f"warning: {w} (needs --force to send)") + "\n")
+        for n in shown.notices:
+            sys.stderr.write(safe_line(f"note: {n}") + "\n")
+        sys.stdout.write(safe_block(shown.text()))
+        return 0
+    result = review.decide(ctx, case.id, outcome, given, force=args.force)
     for w in result.warnings:
-        sys.stderr.write(safe_line(f"warning: {w} (confirmed with --force)") + "\n")
+        sys.stderr.write(safe_line(f"warning: {w}") + "\n")
     hold = (result.outbox.not_before - ctx.clock()).total_seconds()
     held = f", held {int(hold)}s (uq undo {case.case_id})" if result.outbox.state.value == "held" else ""
     print(safe_line(f"{case.case_id}: {outcome.value} saved; reply {result.outbox.message_id} queued{held}"))
@@ -212,7 +233,12 @@ def cmd_call(args: argparse.Namespace, cfg: Config) -> int:
     ctx = _context(cfg)
     case = review.resolve_case(ctx, args.case_id)
     call = review.log_call(
-        ctx, case.id, CallOutcome(args.outcome.replace("-", "_")), note=args.note or "", number=args.number
+        ctx,
+        case.id,
+        CallOutcome(args.outcome.replace("-", "_")),
+        note=args.note or "",
+        number=args.number,
+        in_reply=args.in_reply,
     )
     print(safe_line(f"{case.case_id}: call attempt logged ({call.outcome.value}, {call.number or 'no number'})"))
     return 0
@@ -518,6 +544,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("case_id")
     sp.add_argument("--json", action="store_true")
     sp.add_argument("--raw", action="store_true", help="the original email, as received")
+    sp.add_argument("--attachment", type=int, metavar="N", help="attachment N's bytes (1 = first), recorded as opened")
+    sp.add_argument("--message", type=int, metavar="N", help="thread message N as received (1 = the case email)")
     sp = add("decide", cmd_decide, "record a decision and queue the reply")
     sp.add_argument("case_id")
     g = sp.add_mutually_exclusive_group(required=True)
@@ -534,10 +562,34 @@ def build_parser() -> argparse.ArgumentParser:
         "--rationale", help="patient-specific reason (required to deny or partially approve; pend: the items requested)"
     )
     sp.add_argument("--guideline", help="criterion relied on, with source and edition (default: the case's)")
+    sp.add_argument(
+        "--criterion",
+        action="append",
+        metavar="TEXT",
+        help="a criterion the decision rests on, e.g. 'Not met: 6 weeks of conservative therapy' (repeatable; "
+        "deny and partial need one)",
+    )
     sp.add_argument("--note", help="a note to the nurse")
     sp.add_argument("--approved", metavar="TEXT", help="partial: what is approved (e.g. '6 of 12 PT visits')")
+    sp.add_argument("--denied", metavar="TEXT", help="partial: what is denied (e.g. 'visits 7 to 12')")
+    sp.add_argument("--would-change", metavar="TEXT", help="what information would change the decision")
     sp.add_argument("--reason", choices=["conflict_of_interest", "outside_specialty", "other"], help="decline: why")
-    sp.add_argument("--force", action="store_true", help="confirm despite a treatment-advice warning")
+    sp.add_argument(
+        "--attest-reviewed",
+        action="store_true",
+        help="confirm you reviewed every record, also parts not opened in uq (audited)",
+    )
+    sp.add_argument("--preview", action="store_true", help="print the exact reply and save nothing")
+    sp.add_argument(
+        "--force",
+        action="store_true",
+        help="confirm despite a warning (treatment advice, a case outside your specialty)",
+    )
+    sp.add_argument(
+        "--statement",
+        metavar="TEXT",
+        help="with --force after an advice warning: your statement, sent instead of 'not treatment advice'",
+    )
     sp = add("set", cmd_set, "correct a fact the packet lacked (urgency, review level) or end a pend")
     sp.add_argument("case_id")
     sp.add_argument("--urgency", choices=["urgent", "standard"])
@@ -552,6 +604,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--outcome", choices=["reached", "voicemail", "no-answer"], required=True)
     sp.add_argument("--note")
     sp.add_argument("--number", help="number dialled (default: the provider phone from the case)")
+    sp.add_argument(
+        "--in-reply", action="store_true", help="include the note in the reply (notes are private otherwise)"
+    )
     sp = add("send", cmd_send, "deliver what is due in the outbox, then exit")
     sp.add_argument("--retry", metavar="CASE_ID", help="send a stopped reply again (its tries start over)")
     sp = add("outbox", cmd_outbox, "replies: state, attempts, next try, last error")

@@ -52,7 +52,9 @@ class ReviewerConfig:
     email: str = ""
     phone: str = ""  # call-back number given in call-needed replies
     timezone: str = "America/New_York"
-    license_states: list[str] = field(default_factory=list)
+    similar_specialties: list[str] = field(default_factory=list)  # also count as "same or similar"
+    license_states: list[str] = field(default_factory=list)  # two-letter codes, e.g. ["NY", "NJ"]
+    license_number: str = ""  # printed with the states on every reply
     user: str = ""  # unique identity recorded on every audited action; default: OS user
 
 

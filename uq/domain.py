@@ -289,6 +289,9 @@ class Decision:
     decided_at: datetime
     seconds_spent: int | None
     undone: bool = False
+    criteria: tuple[str, ...] = ()  # the criteria the decision rests on ("Not met: ...")
+    denied_portion: str | None = None  # partial: what was denied
+    change_info: str = ""  # what information would change the decision
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,6 +303,7 @@ class CallAttempt:
     outcome: CallOutcome
     note: str
     reviewer: str
+    in_reply: bool = False  # notes are private unless the reviewer marks them for the reply
 
 
 @dataclass(frozen=True, slots=True)
@@ -319,6 +323,19 @@ class OutboxItem:
     reviewer: str = ""  # who decided it: only that reviewer's sender sends it (team queue)
     lease_token: str | None = None  # the claim that holds it now (fencing)
     unknown_outcomes: int = 0  # sends whose data went out without a final reply
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyContent:
+    """The sentences of a reply that depend on recorded facts (what was opened, the
+    specialty and licence checks, a confirmed warning), decided by the review service and
+    rendered by the reply template as given."""
+
+    agreement: str
+    attestation: tuple[str, ...]
+    licence: str
+    call_back: str = ""  # deny / partial: "To discuss this determination, call ..."
+    guideline: str = ""  # the guideline relied on, with its edition
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,6 +32,7 @@ RATIONALE = (
     "Records show three weeks of radicular pain with two weeks of NSAIDs and no physical "
     "therapy; MCG requires six weeks of conservative care absent red flags, none documented."
 )
+CRITERION = "Not met: 6 weeks of conservative therapy"
 GUIDELINE = "MCG A-0317 Magnetic Resonance Imaging, Lumbar Spine (27th ed.), conservative therapy criterion"
 
 
@@ -43,6 +44,7 @@ def setup(
     dovecot_fn.append(CASE)
     cfg = config_file(tmp_path / "config.toml", dovecot_fn, smtp_server)
     assert main(["--config", str(cfg), "sync", "--once"]) == 0
+    assert main(["--config", str(cfg), "show", "UM-2026-004512"]) == 0  # deciding needs it opened
     capsys.readouterr()
     return cfg, dovecot_fn, smtp_server
 
@@ -84,7 +86,8 @@ def outbox(capsys: pytest.CaptureFixture[str], cfg: Path) -> list[dict[str, Any]
 def test_deny_reply_threads_to_the_case_and_carries_every_part(setup: Any, capsys: pytest.CaptureFixture[str]) -> None:
     cfg, dovecot, smtp = setup
     code, out, err = run(
-        capsys, cfg, "decide", "UM-2026-004512", "--deny", "--rationale", RATIONALE, "--guideline", GUIDELINE
+        capsys, cfg, "decide", "UM-2026-004512", "--deny", "--rationale", RATIONALE, "--guideline", GUIDELINE,
+        "--criterion", CRITERION
     )
     assert code == 0, err
     code, out, err = run(capsys, cfg, "send")
@@ -152,11 +155,13 @@ def test_treatment_advice_needs_force(setup: Any, capsys: pytest.CaptureFixture[
     cfg, _, _ = setup
     advice = RATIONALE + " You should prescribe a course of physical therapy first."
     code, _, err = run(
-        capsys, cfg, "decide", "UM-2026-004512", "--deny", "--rationale", advice, "--guideline", GUIDELINE
+        capsys, cfg, "decide", "UM-2026-004512", "--deny", "--rationale", advice, "--guideline", GUIDELINE,
+        "--criterion", CRITERION
     )
     assert code == 7 and "--force" in err and outbox(capsys, cfg) == []
     code, _, err = run(
-        capsys, cfg, "decide", "UM-2026-004512", "--deny", "--rationale", advice, "--guideline", GUIDELINE, "--force"
+        capsys, cfg, "decide", "UM-2026-004512", "--deny", "--rationale", advice, "--guideline", GUIDELINE,
+        "--criterion", CRITERION, "--force"
     )
     assert code == 0 and "warning" in err
     assert len(outbox(capsys, cfg)) == 1

@@ -38,11 +38,12 @@ def decided(dovecot_fn: Dovecot, uq_home: Any, tmp_path: Path, capsys: pytest.Ca
     cfg = write_config(tmp_path, dovecot=dovecot_fn, db_url=f"sqlite:///{db}", pay={"per_case": PER_CASE})
     assert run(capsys, cfg, "sync", "--once")[0] == 0
     for args in (
-        ("UM-2026-004512", "--deny", "--rationale", DENY_01),  # nurse: deny -> agrees
+        ("UM-2026-004512", "--deny", "--rationale", DENY_01, "--criterion", "Not met: 6 weeks of therapy"),  # agrees
         ("ACM-88120", "--approve"),  # nurse: approve -> agrees
-        ("NW-2026-7781", "--deny", "--rationale", DENY_04),  # nurse: approve -> disagrees
+        ("NW-2026-7781", "--deny", "--rationale", DENY_04, "--criterion", "Not met: LCD indication"),  # disagrees
         ("88231-B", "--call-needed", "--note", "Please send the last two therapy notes."),  # nurse: pend
     ):
+        assert run(capsys, cfg, "show", args[0])[0] == 0
         code, _, err = run(capsys, cfg, "decide", *args)
         assert code == 0, f"{args[0]}: {err}"
     return cfg, db

@@ -72,7 +72,17 @@ def test_call_needed_and_pend_state_no_agreement(
     assert [c["status"] for c in json.loads(out)] == [status], "still in the queue"
     # the final determination is what counts, once
     code, _, err = run(
-        capsys, cfg, "decide", CASE_ID, "--deny", "--rationale", RATIONALE, "--guideline", GUIDELINE,
+        capsys,
+        cfg,
+        "decide",
+        CASE_ID,
+        "--deny",
+        "--rationale",
+        RATIONALE,
+        "--guideline",
+        GUIDELINE,
+        "--criterion",
+        "Not met: 6 weeks of conservative therapy",
     )
     assert code == 0, err
     code, out, _ = run(capsys, cfg, "report", "--json")
@@ -94,8 +104,21 @@ def test_mixed_nurse_recommendation_reads_as_partial_and_a_partial_agrees(
     code, out, _ = run(capsys, cfg, "queue", "--json")
     assert json.loads(out)[0]["nurse_recommendation"] == "partial"
     code, _, err = run(
-        capsys, cfg, "decide", CASE_ID, "--partial", "--rationale", RATIONALE, "--guideline", GUIDELINE,
-        "--approved", "Day 1",
+        capsys,
+        cfg,
+        "decide",
+        CASE_ID,
+        "--partial",
+        "--rationale",
+        RATIONALE,
+        "--guideline",
+        GUIDELINE,
+        "--approved",
+        "Day 1",
+        "--denied",
+        "Day 5",
+        "--criterion",
+        "Not met: 6 weeks of conservative therapy",
     )
     assert code == 0, err
     (body,) = _sent_bodies(capsys, cfg, smtp_server)

@@ -155,11 +155,13 @@ def test_case_detail_runs_the_pdf_pass_for_its_case_only(ctx: Context) -> None:
     assert all(a.text is None for a in other if is_pdf(a))
 
 
-def test_attachment_file_writes_the_decoded_bytes(ctx: Context) -> None:
+def test_an_opened_attachment_is_written_with_the_decoded_bytes(ctx: Context) -> None:
+    from uq.services import review
+
     raw = next(r for r in (make_email(n, NOW)[0] for n in range(12)) if parse_email(r, tz=TZ).attachments)
     _ingest(ctx, [raw])
     (case,) = ctx.store.cases(open_only=False)
-    path = case_files.attachment_file(ctx, case.id, 0)
+    path = case_files.private_copy(ctx, review.open_attachment(ctx, case.id, 0), 0)
     assert path.read_bytes() == parse_email(raw, tz=TZ).attachments[0].data
     assert path.stat().st_mode & 0o777 == 0o600
 

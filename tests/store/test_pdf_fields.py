@@ -68,6 +68,7 @@ def test_a_decided_case_keeps_its_fields(tmp_path: Path) -> None:
     ctx = Context.open(cfg, clock=FixedClock(now), url=f"sqlite:///{tmp_path / 'uq.sqlite3'}")
     sync.ingest_batch(ctx, "INBOX", 1, [FetchedMessage(1, now, raw, ())], extract_pdf_text=False)
     (case,) = ctx.store.cases()
+    review.open_case(ctx, case.id)
     review.decide(ctx, case.id, Outcome.APPROVE)
     assert fill_pdf_texts(ctx) == 1  # the text is still kept for display
     after = ctx.store.case(case.id)

@@ -33,6 +33,7 @@ def _case(ctx: Context) -> int:
             message_id="<race@x>", references=[], arrived_at=NOW, fields=CaseFields(case_id="UM-RACE"),
             problems=[], body_text="",
         )
+    review.open_case(ctx, case.id)  # deciding needs the case opened by the one who decides
     return case.id
 
 
@@ -41,6 +42,7 @@ def test_simultaneous_decisions_make_one_reply(backend: str, tmp_path: Path, req
     url = f"sqlite:///{tmp_path / 'uq.sqlite3'}" if backend == "sqlite" else request.getfixturevalue("pg_url")
     ctxs = [_ctx(url), _ctx(url)]
     pk = _case(ctxs[0])
+    review.open_case(ctxs[1], pk)
     start = threading.Barrier(2)
     results: list[object] = []
 
@@ -68,6 +70,7 @@ def test_a_case_claimed_by_someone_else_cannot_be_decided(tmp_path: Path) -> Non
     pk = _case(alice)
     with alice.store.tx() as tx:
         assert tx.claim(pk, "alice", now=NOW, until=NOW + timedelta(minutes=30))
+    review.open_case(bob, pk)
     with pytest.raises(GuardrailError, match="claimed by alice"):
         review.decide(bob, pk, Outcome.APPROVE)
     assert bob.store.outbox() == []

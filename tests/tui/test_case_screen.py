@@ -157,8 +157,9 @@ async def test_open_attachment_without_a_viewer_or_attachment(
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         await pilot.press("o")
-        await pilot.pause()
-        assert any("No system viewer" in n.message for n in app._notifications)
+        await settle(pilot)
+        assert any("Opened ACR-77310-packet.pdf (1 of 1)" in n.message for n in app._notifications)
+        assert app.screen.view.showing_raw  # its text, in the case view
     app = Host(demo_ctx, fixed_clock, open_pk=pk_of(demo_ctx, "UM-2026-004512"))
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
-from textual.widgets import Input, Select, Static
+from textual.widgets import Input, Select, SelectionList, Static
 
 from tests.fixtures.env import UqHome, write_config
 from tests.fixtures.smtp import SmtpServer
@@ -34,11 +34,38 @@ def _toasts(app: Host) -> list[str]:
     return [n.message for n in app._notifications]
 
 
-async def _decide(pilot, key: str, *, rationale: str = "", **fields: object) -> None:  # type: ignore[no-untyped-def]
+def _preview(app: Host) -> str:
+    return str(app.screen.query_one("#preview", Static).content)
+
+
+def tick_first_criterion(modal: DecisionModal, met: bool = False) -> str:
+    """Tick the packet's first criterion (not met by default) and return its label."""
+    sl = modal.query_one("#criteria", SelectionList)
+    prefix = "Met:" if met else "Not met:"
+    for i in range(sl.option_count):
+        option = sl.get_option_at_index(i)
+        if str(option.value).startswith(prefix):
+            sl.select(option.value)
+            return str(option.value)
+    raise AssertionError("no such criterion in the packet")
+
+
+async def _confirm(pilot) -> None:  # type: ignore[no-untyped-def]
+    """ctrl+s shows the reply; ctrl+s again queues it."""
+    await pilot.press("ctrl+s")
+    await settle(pilot)
+    if isinstance(pilot.app.screen, DecisionModal) and pilot.app.screen.armed:
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+
+
+async def _decide(pilot, key: str, *, rationale: str = "", tick: bool = False, **fields: object) -> None:  # type: ignore[no-untyped-def]
     modal = await open_modal(pilot, key)
     assert isinstance(modal, DecisionModal)
     if rationale:
         modal.query_one(RationaleEditor).load_text(rationale)
+    if tick:
+        tick_first_criterion(modal)
     for wid, value in fields.items():
         widget = modal.query_one(f"#{wid}")
         if isinstance(widget, Input):
@@ -46,8 +73,7 @@ async def _decide(pilot, key: str, *, rationale: str = "", **fields: object) -> 
         elif isinstance(widget, Select):
             widget.value = value
     await pilot.pause()
-    await pilot.press("ctrl+s")
-    await settle(pilot)
+    await _confirm(pilot)
 
 
 def _only_item(ctx: Context, pk: int):  # type: ignore[no-untyped-def]
@@ -65,6 +91,14 @@ async def test_approve_end_to_end(demo_ctx: Context, fixed_clock: FixedClock) ->
         agreement = str(app.screen.query_one("#agreement", Static).content)
         assert "APPROVE" in agreement and "agrees with the nurse" in agreement
         assert app.screen.query_one("#title", Static).content == "Approve — ACR-77305"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, DecisionModal), "the first ctrl+s only shows the reply"
+        preview = _preview(app)
+        assert preview.startswith("To: ") and "\nSubject: Re: " in preview
+        assert "Decision: APPROVE" in preview and "Licence: NY; licence no. DEMO-0000" in preview
+        assert "ctrl+s again queues this reply" in _messages(app)
+        assert demo_ctx.store.outbox() == [o for o in demo_ctx.store.outbox() if o.case_pk != pk]
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert not isinstance(app.screen, DecisionModal | CaseScreen)  # back to the queue
@@ -90,12 +124,23 @@ async def test_deny_with_rationale_and_prefilled_guideline(
         app.screen.query_one(RationaleEditor).load_text(DENY_WHY)
         await pilot.press("ctrl+s")
         await settle(pilot)
+        assert "at least one criterion" in _messages(app)
+        ticked = tick_first_criterion(app.screen)  # type: ignore[arg-type]
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        # the demo reviewer practises internal medicine; this is an orthopaedic request
+        assert "outside yours (Internal Medicine" in _messages(app)
+        assert "Confirm: ctrl+s again sends it anyway" in _messages(app)
+        assert f"- {ticked}" in _preview(app) and "same or a similar specialty" not in _preview(app)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
         assert not isinstance(app.screen, DecisionModal)
     (decision,) = demo_ctx.store.decisions(pk)
     assert decision.outcome is Outcome.DENY and decision.agrees_with_nurse is True
     assert decision.guideline.startswith("MCG A-0317") and "NSAIDs" in decision.rationale
+    assert decision.criteria == (ticked,)
     item = _only_item(demo_ctx, pk)
-    assert b"DENY" in item.raw and b"MCG A-0317" in item.raw
+    assert b"DENY" in item.raw and b"MCG A-0317" in item.raw and ticked.encode() in item.raw
 
 
 @sync
@@ -133,11 +178,17 @@ async def test_partial_needs_and_records_what_is_approved(
         await _decide(pilot, "p", rationale=why)
         assert "a partial approval needs what was approved" in _messages(app)
         app.screen.query_one("#portion", Input).value = "6 of 12 visits"
-        await pilot.press("ctrl+s")
-        await settle(pilot)
+        await _confirm(pilot)
+        assert "a partial approval needs what was denied" in _messages(app)
+        app.screen.query_one("#denied", Input).value = "visits 7 to 12"
+        await _confirm(pilot)
+        assert "at least one criterion" in _messages(app)
+        app.screen.query_one("#criterion", Input).value = "Not met: functional gain after 12 visits"
+        await _confirm(pilot)
         assert not isinstance(app.screen, DecisionModal)
     (decision,) = demo_ctx.store.decisions(pk)
     assert decision.outcome is Outcome.PARTIAL and decision.approved_portion == "6 of 12 visits"
+    assert decision.denied_portion == "visits 7 to 12"
     assert decision.agrees_with_nurse is True
     assert b"6 of 12 visits" in _only_item(demo_ctx, pk).raw
 
@@ -163,8 +214,7 @@ async def test_decline_needs_a_reason(demo_ctx: Context, fixed_clock: FixedClock
         assert "declining a case needs a reason" in _messages(app)
         assert "No agreement question" in str(app.screen.query_one("#agreement", Static).content)
         app.screen.query_one("#reason", Select).value = DeclineReason.OUTSIDE_SPECIALTY
-        await pilot.press("ctrl+s")
-        await settle(pilot)
+        await _confirm(pilot)
         assert not isinstance(app.screen, DecisionModal)
     (decision,) = demo_ctx.store.decisions(pk)
     assert decision.outcome is Outcome.DECLINE
@@ -188,12 +238,21 @@ async def test_treatment_advice_needs_a_second_confirm(
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert isinstance(app.screen, DecisionModal)
-        assert "Press ctrl+s again to send anyway" in _messages(app)
+        assert "Confirm: ctrl+s again sends it anyway" in _messages(app)
+        assert "not treatment advice" not in _preview(app), "never asserts the opposite of what is confirmed"
+        assert app.screen.query_one("#statement", Input).display
+        app.screen.query_one("#statement", Input).value = "My remark on aspirin is a comment on the records."
+        await pilot.pause()
+        assert not app.screen.armed, "an edit withdraws the preview"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "My remark on aspirin is a comment on the records." in _preview(app)
         assert demo_ctx.store.decisions(pk) == []
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert not isinstance(app.screen, DecisionModal)
     assert len(demo_ctx.store.decisions(pk)) == 1
+    assert b"My remark on aspirin is a comment on the records." in _only_item(demo_ctx, pk).raw
     audit = [e.detail for e in demo_ctx.store.audit_entries(case_pk=pk) if e.action == "decided"]
     assert "confirmed despite treatment-advice warning" in audit[0]
 
@@ -284,7 +343,7 @@ async def test_reply_reaches_smtp_after_the_hold(
     pk = pk_of(ctx, "UM-2026-004512")
     app = Host(ctx, fixed_clock, open_pk=pk)
     async with app.run_test(size=(120, 40)) as pilot:
-        await _decide(pilot, "d", rationale=DENY_WHY)
+        await _decide(pilot, "d", rationale=DENY_WHY, tick=True)
         assert "reply held 3 s" in " ".join(_toasts(app))
     assert outbox.send_due(ctx).sent == 0  # still held
     fixed_clock.advance(seconds=4)

@@ -208,19 +208,34 @@ def test_decision_keys_push_the_modals_for_the_highlighted_case(make_app: Any) -
     app = make_app()
 
     async def body(pilot: Any) -> None:
+        from uq.services import review
+
         ql = app.queue_screen.queue_list
         await pilot.press("j")
         pk = ql.current_pk
+        assert pk is not None and app.ctx is not None
+        # a case never opened cannot be decided from the list: a clear notice, no modal left
+        await pilot.press("d")
+        await wait_for(pilot, lambda: any("was never opened" in n.message for n in app._notifications))
+        await wait_for(pilot, lambda: app.screen is app.queue_screen)
+        assert app.ctx.store.decisions(pk) == []
+        review.open_case(app.ctx, pk)
         for key, outcome in (
             ("a", Outcome.APPROVE),
             ("d", Outcome.DENY),
             ("p", Outcome.PARTIAL),
             ("c", Outcome.CALL_NEEDED),
+            ("i", Outcome.PEND),
             ("x", Outcome.DECLINE),
+            ("X", Outcome.DECLINE),
         ):
             await pilot.press(key)
             await wait_for(pilot, lambda: isinstance(app.screen, DecisionModal))
             assert (app.screen.case_pk, app.screen.outcome) == (pk, outcome)  # type: ignore[attr-defined]
+            await pilot.pause(0.3)
+            assert isinstance(app.screen, DecisionModal), "an opened case keeps its modal"
+            if key == "X":
+                assert app.screen.query_one("#reason").value == "outside_specialty"
             await pilot.press("escape")
             await wait_for(pilot, lambda: app.screen is app.queue_screen)
         await pilot.press("l")
@@ -243,12 +258,15 @@ def test_after_a_decision_the_cursor_moves_to_the_next_case_and_u_undoes(make_ap
         decided = ql.current_pk
         following = ql.rows[2].pk
         assert decided is not None and app.ctx is not None
+        review.open_case(app.ctx, decided)
         review.decide(
             app.ctx,
             decided,
             Outcome.APPROVE,
-            guideline="MCG A-0317 (27th ed.)",
-            rationale="Conservative therapy documented for eight weeks; criteria met.",
+            review.DecisionInput(
+                guideline="MCG A-0317 (27th ed.)",
+                rationale="Conservative therapy documented for eight weeks; criteria met.",
+            ),
         )
         app.post_message(CaseChanged(decided))
         await wait_for(pilot, lambda: decided not in [r.pk for r in ql.rows])

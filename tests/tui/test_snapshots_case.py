@@ -39,7 +39,7 @@ def test_case_screen_raw(snap_compare, demo_ctx: Context, fixed_clock: FixedCloc
     assert snap_compare(app, terminal_size=SIZE, run_before=_keys("r"))
 
 
-@pytest.mark.parametrize("key", ["a", "d", "p", "c", "x", "l"])
+@pytest.mark.parametrize("key", ["a", "d", "p", "c", "i", "x", "l"])
 def test_decision_modal(snap_compare, demo_ctx: Context, fixed_clock: FixedClock, key: str) -> None:  # type: ignore[no-untyped-def]
     app = Host(demo_ctx, fixed_clock, open_pk=pk_of(demo_ctx, "UM-2026-004512"))
     assert snap_compare(app, terminal_size=SIZE, run_before=_keys(key))

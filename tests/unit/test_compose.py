@@ -24,9 +24,11 @@ from uq.domain import (
     DeclineReason,
     NurseRecommendation,
     Outcome,
+    ReplyContent,
 )
 from uq.errors import ConfigError, SendError, UqError
 from uq.mail.compose import compose_reply, new_message_id, render_preview, reply_subject
+from uq.services.reply_content import AttestationFacts, ReviewFacts, build_content
 
 TZ = ZoneInfo("America/New_York")
 NOW = datetime(2026, 11, 29, 14, 5, tzinfo=UTC)
@@ -108,8 +110,35 @@ CALLS = [
         outcome=CallOutcome.VOICEMAIL,
         note="left call-back number",
         reviewer="ann",
+        in_reply=True,
+    ),
+    CallAttempt(
+        id=3,
+        case_pk=7,
+        at=datetime(2026, 11, 29, 13, 58, tzinfo=UTC),
+        number="(555) 201-3344",
+        outcome=CallOutcome.REACHED,
+        note="private: the attending sounded rushed",
+        reviewer="ann",
     ),
 ]
+
+
+ALL_OPENED = AttestationFacts(facts=ReviewFacts(packet_opened=True), specialty_matches=True)
+
+
+def content_for(case: Case, dec: Decision, at: AttestationFacts = ALL_OPENED) -> ReplyContent:
+    """The fact-based sentences as the review service builds them (every part opened, the
+    specialty matched)."""
+    return build_content(
+        outcome=dec.outcome,
+        agrees=dec.agrees_with_nurse,
+        nurse=case.fields.nurse_recommendation,
+        decline_reason=dec.decline_reason,
+        guideline=dec.guideline or case.fields.guideline or "",
+        reviewer=REVIEWER,
+        at=at,
+    )
 
 
 def compose(
@@ -118,9 +147,11 @@ def compose(
     calls: list[CallAttempt] | None = None,
     template_dir: Path | None = None,
 ) -> bytes:
+    dec = dec or decision(Outcome.DENY)
     return compose_reply(
         case=case,
-        decision=dec or decision(Outcome.DENY),
+        decision=dec,
+        content=content_for(case, dec),
         calls=calls or [],
         reviewer=REVIEWER,
         from_address="Ann Reviewer MD <ann.reviewer@example.org>",
@@ -249,6 +280,7 @@ def test_missing_from_address_is_a_config_error() -> None:
         compose_reply(
             case=CASE,
             decision=decision(Outcome.APPROVE),
+            content=content_for(CASE, decision(Outcome.APPROVE)),
             calls=[],
             reviewer=REVIEWER,
             from_address=" ",
@@ -337,12 +369,15 @@ def test_call_needed_body_gives_call_back_details_and_the_call_log() -> None:
     first = log.index("2026-11-29 08:40 EST, (555) 201-3344: voicemail left; left call-back number")
     second = log.index("2026-11-29 08:55 EST, (555) 201-3344: no answer")
     assert first < second  # in time order, whatever order the store gave
+    assert "2026-11-29 08:58 EST, (555) 201-3344: reached" in log
+    assert "rushed" not in body, "a call note is private unless marked for the reply"
 
 
 def test_call_needed_without_phone_or_email_still_asks_for_contact() -> None:
     body = render_preview(
         case=CASE,
         decision=decision(Outcome.CALL_NEEDED),
+        content=content_for(CASE, decision(Outcome.CALL_NEEDED)),
         calls=[],
         reviewer=ReviewerConfig(name="Ann Reviewer"),
         tz=TZ,
@@ -414,7 +449,9 @@ def test_member_id_stands_in_when_there_is_no_name() -> None:
 
 def test_preview_is_the_body_of_the_message() -> None:
     dec = decision(Outcome.DENY)
-    preview = render_preview(case=CASE, decision=dec, calls=CALLS, reviewer=REVIEWER, tz=TZ)
+    preview = render_preview(
+        case=CASE, decision=dec, content=content_for(CASE, dec), calls=CALLS, reviewer=REVIEWER, tz=TZ
+    )
     assert body_of(compose(dec=dec, calls=CALLS)) == preview
     assert preview.endswith("\n")
     assert not preview.endswith("\n\n")

@@ -22,6 +22,8 @@ def check(outcome: Outcome, **kw: object) -> list[str]:
         "guideline": GOOD_GUIDELINE,
         "approved_portion": None,
         "decline_reason": None,
+        "criteria": ("Not met: six weeks of conservative care",),
+        "denied_portion": "visits 4 to 6",
     }
     args.update(kw)
     return check_decision(outcome, **args)  # type: ignore[arg-type]
@@ -44,9 +46,49 @@ def test_approve_and_call_needed_need_no_rationale_or_guideline(outcome: Outcome
     assert check(outcome, rationale="", guideline="") == []
 
 
-@pytest.mark.parametrize("reason", list(DeclineReason))
+@pytest.mark.parametrize("reason", [DeclineReason.CONFLICT_OF_INTEREST, DeclineReason.OUTSIDE_SPECIALTY])
 def test_a_decline_with_a_reason_needs_nothing_else(reason: DeclineReason) -> None:
     assert check(Outcome.DECLINE, rationale="", guideline="", decline_reason=reason) == []
+
+
+def test_a_decline_for_other_needs_the_reason_in_words() -> None:
+    with pytest.raises(GuardrailError, match='"other" needs the reason in words'):
+        check(Outcome.DECLINE, rationale="  ", guideline="", decline_reason=DeclineReason.OTHER)
+    assert check(
+        Outcome.DECLINE, rationale="I treated this member last year.", guideline="", decline_reason=DeclineReason.OTHER
+    ) == []
+
+
+@pytest.mark.parametrize("outcome", [Outcome.DENY, Outcome.PARTIAL])
+@pytest.mark.parametrize("criteria", [(), ("",), ("   ", "\n")])
+def test_deny_or_partial_needs_a_criterion_it_rests_on(outcome: Outcome, criteria: tuple[str, ...]) -> None:
+    with pytest.raises(GuardrailError, match="at least one criterion"):
+        check(outcome, criteria=criteria, approved_portion="3 visits")
+
+
+@pytest.mark.parametrize("denied", [None, "", "  "])
+def test_partial_needs_what_was_denied(denied: str | None) -> None:
+    with pytest.raises(GuardrailError, match="what was denied"):
+        check(Outcome.PARTIAL, approved_portion="3 visits", denied_portion=denied)
+
+
+@pytest.mark.parametrize(
+    "field",
+    ["note", "approved_portion", "denied_portion", "guideline", "change_info"],
+)
+def test_advice_anywhere_in_the_reply_is_warned(field: str) -> None:
+    advice = "Consider a 6-week course of physical therapy instead (MCG A-0317)."
+    warnings = check(Outcome.PARTIAL, **{"approved_portion": "3 visits", field: advice})
+    assert len(warnings) == 1 and "treatment advice" in warnings[0]
+
+
+def test_advice_in_a_criterion_or_a_call_note_is_warned() -> None:
+    warnings = check(
+        Outcome.DENY,
+        criteria=("Not met: conservative care; should start PT",),
+        call_notes=("suggest they just order a home sleep test and start CPAP",),
+    )
+    assert [w.split(":")[0] for w in warnings] == ["criterion", "call note"]
 
 
 # ------------------------------------------------------------------ refusals
@@ -234,6 +276,7 @@ def test_check_decision_returns_labelled_warnings_from_rationale_and_note() -> N
         approved_portion=None,
         decline_reason=None,
         note="Consider adding an NSAID.",
+        criteria=("Not met: six weeks of conservative care",),
     )
     assert len(warnings) == 2
     assert warnings[0].startswith('rationale: "recommend starting"')

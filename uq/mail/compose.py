@@ -35,8 +35,8 @@ from uq.domain import (
     Case,
     Decision,
     DeclineReason,
-    NurseRecommendation,
     Outcome,
+    ReplyContent,
 )
 from uq.errors import ConfigError, SendError
 from uq.textsafe import safe_mail_header, safe_mail_text
@@ -53,17 +53,10 @@ DECISION_LABEL = {
     Outcome.DECLINE: "DECLINED",
 }
 
-_NURSE_LABEL = {
-    NurseRecommendation.APPROVE: "approve",
-    NurseRecommendation.DENY: "deny",
-    NurseRecommendation.PARTIAL: "partial approval",
-    NurseRecommendation.PEND: "pend for a call or information",
-}
-
 _DECLINE_LABEL = {
     DeclineReason.CONFLICT_OF_INTEREST: "conflict of interest",
     DeclineReason.OUTSIDE_SPECIALTY: "outside my specialty",
-    DeclineReason.OTHER: "other (see rationale)",
+    DeclineReason.OTHER: "other (explained below)",
 }
 
 _CALL_LABEL = {
@@ -91,6 +84,7 @@ def compose_reply(
     *,
     case: Case,
     decision: Decision,
+    content: ReplyContent,
     calls: Sequence[CallAttempt],
     reviewer: ReviewerConfig,
     from_address: str,
@@ -110,6 +104,7 @@ def compose_reply(
     body = render_preview(
         case=case,
         decision=decision,
+        content=content,
         calls=calls,
         reviewer=reviewer,
         tz=tz,
@@ -139,6 +134,7 @@ def render_preview(
     *,
     case: Case,
     decision: Decision,
+    content: ReplyContent,
     calls: Sequence[CallAttempt],
     reviewer: ReviewerConfig,
     tz: ZoneInfo,
@@ -146,7 +142,7 @@ def render_preview(
 ) -> str:
     """The reply body as the nurse will read it (the TUI shows it before sending)."""
     source, where = _template_source(template_dir)
-    context = _context(case=case, decision=decision, calls=calls, reviewer=reviewer, tz=tz)
+    context = _context(case=case, decision=decision, content=content, calls=calls, reviewer=reviewer, tz=tz)
     env = SandboxedEnvironment(
         autoescape=False,
         undefined=jinja2.StrictUndefined,
@@ -167,6 +163,11 @@ def render_preview(
     return _tidy(safe_mail_text(text))
 
 
+def reply_to_address(case: Case) -> str:
+    """The To header as the reply will carry it (the preview shows it)."""
+    return str(_recipient(case, (case.reply_to or case.sender or "").strip()))
+
+
 def reply_subject(subject: str, case_id: str) -> str:
     """'Re: ' exactly once, on one line."""
     rest = _RE_PREFIX.sub("", _one_line(subject))
@@ -180,6 +181,7 @@ def _context(
     *,
     case: Case,
     decision: Decision,
+    content: ReplyContent,
     calls: Sequence[CallAttempt],
     reviewer: ReviewerConfig,
     tz: ZoneInfo,
@@ -192,24 +194,27 @@ def _context(
         "service": (f.service or "").strip() or "(not stated in the case email)",
         "decision": DECISION_LABEL[outcome],
         "outcome": str(outcome),
-        "agreement": _agreement_sentence(
-            outcome, decision.agrees_with_nurse, f.nurse_recommendation
-        ),
+        "agreement": content.agreement,
         "nurse_recommendation": str(f.nurse_recommendation),
         "rationale": decision.rationale.strip(),
-        "guideline": decision.guideline.strip() or (f.guideline or "").strip(),
+        "guideline": content.guideline,
+        "criteria": list(decision.criteria),
         "approved_portion": (decision.approved_portion or "").strip(),
+        "denied_portion": (decision.denied_portion or "").strip(),
+        "change_info": decision.change_info.strip(),
         "decline_reason": (
             _DECLINE_LABEL[decision.decline_reason] if decision.decline_reason else ""
         ),
         "note": decision.note.strip(),
         "call_back": {"phone": reviewer.phone.strip(), "email": reviewer.email.strip()},
+        "call_back_line": content.call_back,
+        "licence": content.licence,
         "calls": [
             {
                 "at": _stamp(c.at, tz),
                 "number": c.number,
                 "outcome": _CALL_LABEL[c.outcome],
-                "note": c.note.strip(),
+                "note": c.note.strip() if c.in_reply else "",  # private unless marked
             }
             for c in sorted(calls, key=lambda c: c.at)
         ],
@@ -222,64 +227,8 @@ def _context(
         },
         "decided_at": _stamp(decision.decided_at, tz),
         "received_at": _stamp(case.arrived_at, tz),
-        "attestation": attestation(outcome, decision.decline_reason, reviewer.specialty),
+        "attestation": list(content.attestation),
     }
-
-
-def _agreement_sentence(outcome: Outcome, agrees: bool | None, nurse: NurseRecommendation) -> str:
-    label = _NURSE_LABEL.get(nurse)
-    if label is None:
-        return "The case email did not state a preliminary nurse recommendation."
-    if outcome is Outcome.DECLINE:
-        return (
-            "As I am declining this case, I neither agree nor disagree with the nurse's "
-            f"preliminary recommendation ({label})."
-        )
-    if not outcome.is_determination:
-        return f"No determination yet; the nurse's preliminary recommendation was: {label}."
-    if agrees is None:
-        return f"The nurse's preliminary recommendation was: {label}."
-    verb = "agree" if agrees else "disagree"
-    return f"I {verb} with the nurse's preliminary recommendation ({label})."
-
-
-def attestation(outcome: Outcome, reason: DeclineReason | None, specialty: str) -> list[str]:
-    """The reviewer's attestation, worded so it never claims what the decision contradicts."""
-    pay = "My compensation is not tied to the outcome of this review."
-    if outcome is Outcome.DECLINE:
-        if reason is DeclineReason.CONFLICT_OF_INTEREST:
-            first = "I have a conflict of interest in this case and therefore did not review it."
-        elif reason is DeclineReason.OUTSIDE_SPECIALTY:
-            first = (
-                "I have no conflict of interest in this case; it is outside my specialty"
-                f"{' (' + specialty + ')' if specialty else ''}, so I did not review it."
-            )
-        else:
-            first = "I have no conflict of interest in this case; I did not review it."
-        return [
-            first,
-            "I made no coverage determination; please assign the case to another reviewer.",
-            pay,
-        ]
-    spec = f" ({specialty})" if specialty else ""
-    nature = (
-        "This is a request for a peer-to-peer discussion, not yet a coverage determination, "
-        "and not treatment advice."
-        if outcome is Outcome.CALL_NEEDED
-        else "This is a request for information, not yet a coverage determination, and not "
-        "treatment advice."
-        if outcome is Outcome.PEND
-        else "This is a coverage determination, not treatment advice: treatment decisions "
-        "remain with the treating provider and the member."
-    )
-    return [
-        "I have no conflict of interest in this case.",
-        "I reviewed all the records submitted with this case.",
-        f"I practise in the same or a similar specialty{spec} as the one that typically "
-        "manages the condition or service under review.",
-        nature,
-        pay,
-    ]
 
 
 # ------------------------------------------------------------------ helpers

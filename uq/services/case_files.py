@@ -13,7 +13,6 @@ from dataclasses import replace
 from pathlib import Path
 
 from uq.domain import Attachment
-from uq.errors import UqError
 from uq.mail.mime import part_data
 from uq.services.context import Context
 
@@ -31,13 +30,9 @@ def attachments_with_data(ctx: Context, case_pk: int) -> list[Attachment]:
     return [replace(a, data=part_data(raw, a.part)) for a, raw in ctx.store.attachment_sources(case_pk)]
 
 
-def attachment_file(ctx: Context, case_pk: int, index: int) -> Path:
-    """Write attachment `index` of the case to a fresh file only the user can read (0600)
-    in a private directory: it holds PHI and a viewer needs a path."""
-    attachments = attachments_with_data(ctx, case_pk)
-    if not 0 <= index < len(attachments):
-        raise UqError(f"no attachment #{index + 1} on this case")
-    att = attachments[index]
+def private_copy(ctx: Context, att: Attachment, index: int) -> Path:
+    """Write an attachment to a fresh file only the user can read (0600) in a private
+    directory: it holds PHI and a viewer needs a path."""
     folder = Path(tempfile.mkdtemp(prefix="uq-att-"))  # mkdtemp is 0700 already
     ctx.scratch.append(folder)  # removed when the context closes (the app quits)
     name = _SAFE_NAME_RE.sub("_", Path(att.filename).name).strip("._") or f"attachment-{index + 1}"

@@ -77,7 +77,11 @@ def demo_config(base: Config, root: Path) -> Config:
             reviewer,
             name="Dr. Demo Reviewer",
             specialty="Internal Medicine",
+            similar_specialties=["Hospital Medicine", "Family Medicine"],
             email=DEMO_FROM,
+            phone="(555) 010-0000",
+            license_states=["NY"],
+            license_number="DEMO-0000",
             user="demo",
         )
     return Config(
@@ -125,10 +129,11 @@ def _prepare_call_needed(ctx: Context, summary: SyncSummary) -> None:
     for case in ctx.store.find_cases(CALL_NEEDED_CASE):
         if case.id not in summary.new_case_pks:
             continue
+        review.open_case(ctx, case.id)
         review.decide(
             ctx,
             case.id,
             Outcome.CALL_NEEDED,
-            note="Peer-to-peer requested to discuss step-down to level II.",
+            review.DecisionInput(note="Peer-to-peer requested to discuss step-down to level II."),
         )
         review.log_call(ctx, case.id, CallOutcome.VOICEMAIL, note="Left call-back number with the unit clerk.")

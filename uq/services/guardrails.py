@@ -10,7 +10,7 @@ the caller asks for confirmation (CLI --force) or raises GuardrailWarning.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from uq.domain import Case, Decision, DeclineReason, NurseRecommendation, Outcome
 from uq.errors import GuardrailError
@@ -259,8 +259,13 @@ def check_decision(
     approved_portion: str | None,
     decline_reason: DeclineReason | None,
     note: str = "",
+    denied_portion: str | None = None,
+    criteria: Sequence[str] = (),
+    change_info: str = "",
+    call_notes: Sequence[str] = (),
 ) -> list[str]:
-    """Raise GuardrailError for a decision that must not be sent; return advice warnings."""
+    """Raise GuardrailError for a decision that must not be sent; return advice warnings
+    for every text that would leave uq in the reply."""
     if outcome in _NOUN:
         noun = _NOUN[outcome]
         if not rationale.strip():
@@ -288,11 +293,31 @@ def check_decision(
         raise GuardrailError("a pend needs the information requested, item by item (the rationale)")
     if outcome is Outcome.PARTIAL and not (approved_portion or "").strip():
         raise GuardrailError('a partial approval needs what was approved (e.g. "3 of 6 visits")')
+    if outcome is Outcome.PARTIAL and not (denied_portion or "").strip():
+        raise GuardrailError('a partial approval needs what was denied (e.g. "visits 4 to 6", --denied)')
+    if outcome in _NOUN and not any(c.strip() for c in criteria):
+        raise GuardrailError(
+            f"{_NOUN[outcome]} needs at least one criterion it rests on: tick one of the packet's "
+            "criteria or type one (--criterion)"
+        )
     if outcome is Outcome.DECLINE and decline_reason is None:
         raise GuardrailError(
             "declining a case needs a reason: conflict of interest, outside specialty or other"
         )
-    return list(_labelled(("rationale", rationale), ("note", note)))
+    if outcome is Outcome.DECLINE and decline_reason is DeclineReason.OTHER and not rationale.strip():
+        raise GuardrailError('declining for "other" needs the reason in words (the rationale)')
+    return list(
+        _labelled(
+            ("rationale", rationale),
+            ("note", note),
+            ("approved portion", approved_portion or ""),
+            ("denied portion", denied_portion or ""),
+            ("guideline", guideline),
+            *(("criterion", c) for c in criteria),
+            ("what would change the decision", change_info),
+            *(("call note", n) for n in call_notes),
+        )
+    )
 
 
 def _same_text(a: str | None, b: str | None) -> bool:

@@ -195,12 +195,15 @@ def decision_from_row(r: DecisionRow) -> Decision:
         decided_at=r.decided_at,
         seconds_spent=r.seconds_spent,
         undone=r.undone,
+        criteria=_lines(r.criteria),
+        denied_portion=r.denied_portion,
+        change_info=r.change_info or "",
     )
 
 
 def call_from_row(r: CallAttemptRow) -> CallAttempt:
     assert r.id is not None
-    return CallAttempt(r.id, r.case_pk, r.at, r.number, CallOutcome(r.outcome), r.note, r.reviewer)
+    return CallAttempt(r.id, r.case_pk, r.at, r.number, CallOutcome(r.outcome), r.note, r.reviewer, bool(r.in_reply))
 
 
 def outbox_from_row(r: OutboxRow) -> OutboxItem:

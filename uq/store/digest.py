@@ -23,8 +23,8 @@ OUTBOX = "outbox"
 
 PARTS: dict[str, dict[str, tuple[str, ...]]] = {
     DECISION: {
-        "outcome": ("outcome", "agrees_with_nurse", "decline_reason", "approved_portion", "undone"),
-        "rationale": ("rationale", "guideline", "note"),
+        "outcome": ("outcome", "agrees_with_nurse", "decline_reason", "approved_portion", "denied_portion", "undone"),
+        "rationale": ("rationale", "guideline", "note", "criteria", "change_info"),
         "record": ("case_pk", "reviewer", "decided_at", "seconds_spent"),
     },
     OUTBOX: {

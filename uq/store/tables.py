@@ -173,6 +173,9 @@ class DecisionRow(SQLModel, table=True):
     decided_at: datetime = _dt(nullable=False)
     seconds_spent: int | None = None
     undone: bool = False
+    criteria: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))  # one per line
+    denied_portion: str | None = None
+    change_info: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
 
 
 class PrivateNoteRow(SQLModel, table=True):
@@ -196,6 +199,7 @@ class CallAttemptRow(SQLModel, table=True):
     outcome: str
     note: str = ""
     reviewer: str
+    in_reply: bool = False  # the reviewer marked the note for the reply
 
 
 class OutboxRow(SQLModel, table=True):

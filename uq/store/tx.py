@@ -354,6 +354,9 @@ class Tx(BatchTx, AuditTx):
         decided_at: datetime,
         seconds_spent: int | None,
         audited: Audited,
+        criteria: Sequence[str] = (),
+        denied_portion: str | None = None,
+        change_info: str = "",
     ) -> Decision:
         row = DecisionRow(
             case_pk=case_pk,
@@ -367,6 +370,9 @@ class Tx(BatchTx, AuditTx):
             reviewer=reviewer,
             decided_at=decided_at,
             seconds_spent=seconds_spent,
+            criteria="\n".join(" ".join(c.split()) for c in criteria if c.strip()),
+            denied_portion=denied_portion,
+            change_info=change_info,
         )
         self.s.add(row)
         self.s.flush()
@@ -379,9 +385,25 @@ class Tx(BatchTx, AuditTx):
         self.record_change(DECISION, [decision_id], audited)
 
     def add_call(
-        self, *, case_pk: int, at: datetime, number: str, outcome: CallOutcome, note: str, reviewer: str
+        self,
+        *,
+        case_pk: int,
+        at: datetime,
+        number: str,
+        outcome: CallOutcome,
+        note: str,
+        reviewer: str,
+        in_reply: bool = False,
     ) -> CallAttempt:
-        row = CallAttemptRow(case_pk=case_pk, at=at, number=number, outcome=outcome.value, note=note, reviewer=reviewer)
+        row = CallAttemptRow(
+            case_pk=case_pk,
+            at=at,
+            number=number,
+            outcome=outcome.value,
+            note=note,
+            reviewer=reviewer,
+            in_reply=in_reply,
+        )
         self.s.add(row)
         self.s.flush()
         return call_from_row(row)

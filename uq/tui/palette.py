@@ -25,7 +25,10 @@ APP_ACTIONS = frozenset({"help", "quit", "lock"})
 # Not useful from a palette (they are the palette, or pure motion).
 SKIP = frozenset({"palette", "cursor_down", "cursor_up", "page_down", "page_up", "back"})
 _ACTION_METHOD = {
-    **{name: f"decide('{name}')" for name in ("approve", "deny", "partial", "call_needed", "decline")},
+    **{
+        name: f"decide('{name}')"
+        for name in ("approve", "deny", "partial", "call_needed", "pend", "decline", "decline_specialty")
+    },
     **{f"view_{n}": f"view({n})" for n in range(1, 10)},
 }
 

@@ -27,7 +27,7 @@ from uq.errors import UqError
 from uq.lookalike import show_id
 from uq.queue.countdown import countdown_text, state_glyph, tick_interval
 from uq.queue.sla import sla_state
-from uq.textsafe import SafeLines, safe_lines
+from uq.textsafe import SafeLines, safe_line, safe_lines
 from uq.tui.keymap import binding
 from uq.tui.messages import CaseChanged, QueueChanged
 from uq.tui.screens.decide import CallModal, DecisionModal, app_ctx, report, run_external
@@ -54,6 +54,7 @@ class CaseData:
     headline: str  # after the countdown
     sections: Sequence[Section]
     attachment_names: list[str]
+    messages: int  # in the thread: the case email and its follow-ups
     due_at: datetime
     window_start: datetime | None
     unverified: list[tuple[int, str, str]]  # (message id, sender, subject) not yet accepted
@@ -86,7 +87,9 @@ class CaseScreen(Screen[None]):
         binding("deny", "decide('deny')"),
         binding("partial", "decide('partial')"),
         binding("call_needed", "decide('call_needed')"),
+        binding("pend", "decide('pend')"),
         binding("decline", "decide('decline')"),
+        binding("decline_specialty", "decide('decline_specialty')"),
         binding("log_call", "log_call"),
         binding("note", "note"),
         binding("undo", "undo"),
@@ -106,6 +109,8 @@ class CaseScreen(Screen[None]):
         self.hold: Hold | None = None  # team mode: our claim, or who else holds the case
         self._team = False
         self._renewal: Timer | None = None
+        self.raw_index = 0  # the thread message the raw view shows
+        self.next_attachment = 0  # `o` opens each attachment in turn
 
     def compose(self) -> ComposeResult:
         yield Static("Loading…", id="headline", markup=False)
@@ -146,6 +151,7 @@ class CaseScreen(Screen[None]):
                 headline,
                 case_sections(ctx, detail),
                 [a.filename for a in detail.attachments],
+                max(1, len(detail.thread)),
                 d.due_at,
                 d.window_start,
                 [(m.id, m.sender, m.subject) for m in detail.thread if m.kind == "unverified"],
@@ -284,55 +290,71 @@ class CaseScreen(Screen[None]):
     # -------------------------------------------------------------- raw email
 
     def action_toggle_raw(self) -> None:
-        if self.view.showing_raw:
+        """`r` shows the case email as received, then each follow-up in turn, then the
+        packet again; each message shown is recorded as opened."""
+        messages = self.data.messages if self.data else 1
+        if self.view.showing_raw and self.raw_index + 1 >= messages:
+            self.raw_index = 0
             if self.data:
                 self.view.show_sections(self.data.sections)
             return
-        if self.raw_text is not None:
-            self.view.show_raw(self.raw_text)
-        else:
-            self._load_raw()
+        index = self.raw_index + 1 if self.view.showing_raw else 0
+        self._load_raw(index)
 
     @work(thread=True, exclusive=True, group="case-raw")
-    def _load_raw(self) -> None:
-        from uq.services.case_files import raw_email
+    def _load_raw(self, index: int) -> None:
+        from uq.services import review
 
         try:
-            raw = raw_email(app_ctx(self.app), self.case_pk)
+            raw = review.open_message(app_ctx(self.app), self.case_pk, index)
         except Exception as exc:
             self.app.call_from_thread(report, self.app, exc)
             return
         text = raw.decode("utf-8", "backslashreplace") or "(no raw message stored)"
-        self.app.call_from_thread(self._raw_loaded, safe_lines(text, MAX_LINE))
+        self.app.call_from_thread(self._raw_loaded, index, safe_lines(text, MAX_LINE))
 
-    def _raw_loaded(self, text: SafeLines) -> None:
+    def _raw_loaded(self, index: int, text: SafeLines) -> None:
+        self.raw_index = index
         self.raw_text = text
-        self.view.show_raw(text)
+        messages = self.data.messages if self.data else 1
+        head = [f"[message {index + 1} of {messages}; r shows the next]", ""] if messages > 1 else []
+        self.view.show_raw(SafeLines([*head, *text]))
 
     # -------------------------------------------------------------- attachments
 
-    def action_open_attachment(self, index: int = 0) -> None:
+    def action_open_attachment(self) -> None:
+        """`o` opens the attachments in turn: in the system viewer where there is one, else
+        as text in the case view. Either way it is recorded as opened."""
         if self.data is None or not self.data.attachment_names:
             self.notify("This case has no attachments", severity="warning")
             return
-        if viewer_command() is None:
-            self.notify(
-                "No system viewer found (xdg-open / open): the text is shown in the case",
-                severity="warning",
-            )
-            return
-        self._export_attachment(index)
+        index = self.next_attachment % len(self.data.attachment_names)
+        self.next_attachment = index + 1
+        self._open_attachment(index, viewer_command() is not None)
 
     @work(thread=True, exclusive=True, group="case-attachment")
-    def _export_attachment(self, index: int) -> None:
-        from uq.services.case_files import attachment_file
+    def _open_attachment(self, index: int, external: bool) -> None:
+        from uq.services import review
+        from uq.services.case_files import private_copy
 
         try:
-            path = attachment_file(app_ctx(self.app), self.case_pk, index)
+            ctx = app_ctx(self.app)
+            att = review.open_attachment(ctx, self.case_pk, index)
+            path = private_copy(ctx, att, index) if external else None
         except Exception as exc:
             self.app.call_from_thread(report, self.app, exc)
             return
-        self.app.call_from_thread(self._open_file, path)
+        if path is not None:
+            self.app.call_from_thread(self._open_file, path)
+        else:
+            text = (att.text or "").strip() or "(no text could be read from this file)"
+            lines = safe_lines(f"[attachment {index + 1}: {att.filename}; no system viewer, its text]\n\n{text}", MAX_LINE)
+            self.app.call_from_thread(self._show_attachment, index, safe_line(att.filename), lines)
+
+    def _show_attachment(self, index: int, name: str, lines: SafeLines) -> None:
+        count = len(self.data.attachment_names) if self.data else 1
+        self.view.show_raw(lines)
+        self.notify(f"Opened {name} ({index + 1} of {count})")
 
     def _open_file(self, path: Path) -> None:
         argv = viewer_command()
@@ -396,13 +418,13 @@ class CaseScreen(Screen[None]):
 
     # -------------------------------------------------------------- actions
 
-    def action_decide(self, outcome: str) -> None:
-        self.app.push_screen(DecisionModal(self.case_pk, Outcome(outcome)), self._decided)
+    def action_decide(self, action: str) -> None:
+        self.app.push_screen(DecisionModal.for_action(self.case_pk, action), self._decided)
 
     def _decided(self, result: DecisionResult | None) -> None:
         if result is None:
             return
-        if result.decision.outcome is Outcome.CALL_NEEDED:
+        if not result.decision.outcome.is_determination and result.decision.outcome is not Outcome.DECLINE:
             self.reload()
         else:  # the case left the queue: back to it, where the next most urgent case waits
             self.dismiss(None)

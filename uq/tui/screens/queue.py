@@ -48,7 +48,9 @@ _OUTCOME_ACTIONS = {
     "deny": Outcome.DENY,
     "partial": Outcome.PARTIAL,
     "call_needed": Outcome.CALL_NEEDED,
+    "pend": Outcome.PEND,
     "decline": Outcome.DECLINE,
+    "decline_specialty": Outcome.DECLINE,
 }
 
 
@@ -411,7 +413,7 @@ class QueueScreen(Screen[None]):
             return
         from uq.tui.screens.decide import DecisionModal
 
-        self.app.push_screen(DecisionModal(pk, _OUTCOME_ACTIONS[action]))
+        self.app.push_screen(DecisionModal.for_action(pk, action))
 
     def action_log_call(self) -> None:
         pk = self.queue_list.current_pk
