@@ -21,7 +21,8 @@ from tests.tui.test_decide_flow import tick_first_criterion
 from uq.config import load_config
 from uq.mail.imap import FetchedMessage
 from uq.queue.clock import FixedClock
-from uq.services import outbox, sync as sync_service
+from uq.services import outbox
+from uq.services import sync as sync_service
 from uq.services.context import Context
 from uq.services.demo import load_demo
 from uq.tui.screens.decide import DecisionModal

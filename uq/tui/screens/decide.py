@@ -32,8 +32,8 @@ from uq.domain import CallAttempt, CallOutcome, DeclineReason, NurseRecommendati
 from uq.errors import GuardrailError, GuardrailWarning, UqError
 from uq.lookalike import show_id
 from uq.services.guardrails import advice_warnings, agreement
-from uq.textsafe import safe_block, safe_line
 from uq.services.reply_content import ReviewFacts, criterion_label
+from uq.textsafe import safe_block, safe_line
 from uq.tui.messages import CaseChanged, QueueChanged
 from uq.tui.widgets.rationale import RationaleEditor
 
