@@ -42,9 +42,10 @@ def _body(raw: bytes) -> str:
 def start(
     dovecot_fn: Dovecot, smtp_server: SmtpServer, uq_home: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> Any:
-    """start(*raw_emails, **reviewer) → the config path, with the emails synced in."""
+    """start(*raw_emails, opened=CASE_ID, **reviewer) → the config path, with the emails
+    synced in and the case `opened` shown (None: left unopened)."""
 
-    def go(*raws: bytes, **reviewer: Any) -> Path:
+    def go(*raws: bytes, opened: str | None = CASE_ID, **reviewer: Any) -> Path:
         for raw in raws:
             dovecot_fn.append(raw)
         cfg = config_file(tmp_path / "config.toml", dovecot_fn, smtp_server)
@@ -52,6 +53,8 @@ def start(
         data["reviewer"].update({"license_states": ["NY"], "license_number": "NY-123456", **reviewer})
         cfg.write_text(to_toml(data))
         assert run(capsys, cfg, "sync", "--once")[0] == 0
+        if opened:
+            assert run(capsys, cfg, "show", opened)[0] == 0
         return cfg
 
     return go
@@ -63,7 +66,7 @@ def _sent(capsys: pytest.CaptureFixture[str], cfg: Path, smtp: SmtpServer) -> st
     return _body(smtp.messages[-1].raw)
 
 
-def _deny(capsys: pytest.CaptureFixture[str], cfg: Path, *extra: str) -> tuple[int, str, str]:
+def deny(capsys: pytest.CaptureFixture[str], cfg: Path, *extra: str) -> tuple[int, str, str]:
     return run(
         capsys,
         cfg,
@@ -84,22 +87,21 @@ def _deny(capsys: pytest.CaptureFixture[str], cfg: Path, *extra: str) -> tuple[i
 
 
 def test_deciding_an_unopened_case_is_refused(start: Any, capsys: pytest.CaptureFixture[str]) -> None:
-    cfg = start(CASE)
-    code, _, err = _deny(capsys, cfg)
+    cfg = start(CASE, opened=None)
+    code, _, err = deny(capsys, cfg)
     assert code == 7 and err.count("\n") == 1
     assert f"case {CASE_ID} was never opened" in err and f"uq show {CASE_ID}" in err
     code, _, err = run(capsys, cfg, "decide", CASE_ID, "--approve")
     assert code == 7 and "never opened" in err
     assert outbox(capsys, cfg) == []
     assert run(capsys, cfg, "show", CASE_ID)[0] == 0
-    assert _deny(capsys, cfg)[0] == 0
+    assert deny(capsys, cfg)[0] == 0
 
 
 def test_packet_opened_but_not_its_pdf_claims_no_full_review(
     start: Any, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    cfg = start(PDF_CASE)
-    assert run(capsys, cfg, "show", "PB-2026-0040")[0] == 0
+    cfg = start(PDF_CASE, opened="PB-2026-0040")
     code, _, err = run(capsys, cfg, "decide", "PB-2026-0040", "--approve")
     assert code == 0, err
     assert "not every part was opened (1 of 1 attachments)" in err
@@ -111,8 +113,7 @@ def test_packet_opened_but_not_its_pdf_claims_no_full_review(
 def test_packet_and_pdf_opened_claims_the_full_review(
     start: Any, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    cfg = start(PDF_CASE)
-    assert run(capsys, cfg, "show", "PB-2026-0040")[0] == 0
+    cfg = start(PDF_CASE, opened="PB-2026-0040")
     code = run(capsys, cfg, "show", "PB-2026-0040", "--attachment", "1")[0]
     assert code == 0
     code, _, err = run(capsys, cfg, "show", "PB-2026-0040", "--attachment", "2")
@@ -128,8 +129,7 @@ def test_packet_and_pdf_opened_claims_the_full_review(
 def test_attest_reviewed_confirms_the_full_review_and_is_audited(
     start: Any, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    cfg = start(PDF_CASE)
-    assert run(capsys, cfg, "show", "PB-2026-0040")[0] == 0
+    cfg = start(PDF_CASE, opened="PB-2026-0040")
     code, _, err = run(capsys, cfg, "decide", "PB-2026-0040", "--approve", "--attest-reviewed")
     assert code == 0, err
     assert ALL_RECORDS in _sent(capsys, cfg, smtp_server)
@@ -147,12 +147,11 @@ def test_cardiology_case_by_a_family_medicine_reviewer_needs_confirmation(
     cardiology = CASE.replace(b"Alan Smith, MD (Orthopedic Surgery)", b"Alan Smith, MD (Cardiology)")
     assert cardiology != CASE
     cfg = start(cardiology, specialty="Family Medicine", similar_specialties=["Internal Medicine"])
-    assert run(capsys, cfg, "show", CASE_ID)[0] == 0
-    code, _, err = _deny(capsys, cfg)
+    code, _, err = deny(capsys, cfg)
     assert code == 7 and err.count("\n") == 1
     assert "specialty (Cardiology) is outside yours (Family Medicine" in err and "--force" in err
     assert outbox(capsys, cfg) == []
-    code, _, err = _deny(capsys, cfg, "--force")
+    code, _, err = deny(capsys, cfg, "--force")
     assert code == 0, err
     body = _sent(capsys, cfg, smtp_server)
     assert SAME_SPECIALTY not in body
@@ -166,8 +165,7 @@ def test_matching_specialty_is_attested_and_licence_line_is_in_every_reply(
     start: Any, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     cfg = start(CASE)  # Orthopedic Surgery on both sides
-    assert run(capsys, cfg, "show", CASE_ID)[0] == 0
-    assert _deny(capsys, cfg)[0] == 0
+    assert deny(capsys, cfg)[0] == 0
     body = _sent(capsys, cfg, smtp_server)
     assert f"I practise in the {SAME_SPECIALTY} (Orthopedic Surgery)" in body
     assert "Licence: NY; licence no. NY-123456" in body
@@ -182,8 +180,7 @@ def test_a_case_in_a_state_without_licence_says_so(
         b"Facility: Example Spine Center, Austin, TX 78701\r\nProvider Phone: (555) 201-3344",
     )
     cfg = start(texas)
-    assert run(capsys, cfg, "show", CASE_ID)[0] == 0
-    code, _, err = _deny(capsys, cfg)
+    code, _, err = deny(capsys, cfg)
     assert code == 0, err
     assert "the case names TX, where you hold no licence" in err
     body = _sent(capsys, cfg, smtp_server)
@@ -197,18 +194,17 @@ def test_advice_in_a_marked_call_note_stops_the_send(
     start: Any, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     cfg = start(CASE)
-    assert run(capsys, cfg, "show", CASE_ID)[0] == 0
     # a private note (the default) never leaves uq, so it stops nothing
     assert run(capsys, cfg, "call", CASE_ID, "--attempt", "--outcome", "reached", "--note", ADVICE)[0] == 0
-    code, out, err = _deny(capsys, cfg, "--preview")
+    code, out, err = deny(capsys, cfg, "--preview")
     assert code == 0 and ADVICE not in out and "warning" not in err
     assert (
         run(capsys, cfg, "call", CASE_ID, "--attempt", "--outcome", "reached", "--note", ADVICE, "--in-reply")[0] == 0
     )
-    code, _, err = _deny(capsys, cfg)
+    code, _, err = deny(capsys, cfg)
     assert code == 7 and "call note:" in err and "treatment advice" in err
     assert outbox(capsys, cfg) == []
-    code, _, err = _deny(capsys, cfg, "--force", "--statement", "The call notes are my record of the conversation.")
+    code, _, err = deny(capsys, cfg, "--force", "--statement", "The call notes are my record of the conversation.")
     assert code == 0, err
     body = _sent(capsys, cfg, smtp_server)
     assert body.count(ADVICE) == 1, "only the marked note is sent"
@@ -218,7 +214,6 @@ def test_advice_in_a_marked_call_note_stops_the_send(
 
 def test_advice_in_an_approved_portion_stops_the_send(start: Any, capsys: pytest.CaptureFixture[str]) -> None:
     cfg = start(CASE)
-    assert run(capsys, cfg, "show", CASE_ID)[0] == 0
     args = (
         "decide",
         CASE_ID,
@@ -243,7 +238,6 @@ def test_advice_in_the_guideline_stops_the_send_and_forcing_never_says_not_advic
     start: Any, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     cfg = start(CASE)
-    assert run(capsys, cfg, "show", CASE_ID)[0] == 0
     guideline = GUIDELINE + "; consider physical therapy first"
     args = ("decide", CASE_ID, "--deny", "--rationale", RATIONALE, "--guideline", guideline, "--criterion", NOT_MET)
     code, _, err = run(capsys, cfg, *args)
@@ -263,10 +257,9 @@ def test_denial_lists_the_criteria_relied_on_with_call_back_and_what_would_chang
     start: Any, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     cfg = start(CASE)
-    assert run(capsys, cfg, "show", CASE_ID)[0] == 0
     code, _, err = run(capsys, cfg, "decide", CASE_ID, "--deny", "--rationale", RATIONALE, "--guideline", GUIDELINE)
     assert code == 7 and "at least one criterion" in err
-    code, _, err = _deny(
+    code, _, err = deny(
         capsys,
         cfg,
         "--criterion",
@@ -289,7 +282,6 @@ def test_a_guideline_without_edition_says_so(
     start: Any, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     cfg = start(CASE)
-    assert run(capsys, cfg, "show", CASE_ID)[0] == 0
     code, _, err = run(
         capsys, cfg, "decide", CASE_ID, "--deny", "--rationale", RATIONALE, "--criterion", NOT_MET
     )  # the nurse's guideline title, which names no edition
@@ -302,8 +294,7 @@ def test_preview_prints_the_exact_reply_and_queues_nothing(
     start: Any, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     cfg = start(CASE)
-    assert run(capsys, cfg, "show", CASE_ID)[0] == 0
-    code, out, err = _deny(capsys, cfg, "--preview")
+    code, out, err = deny(capsys, cfg, "--preview")
     assert code == 0, err
     head, _, body = out.partition("\n\n")
     assert head == (
@@ -315,7 +306,7 @@ def test_preview_prints_the_exact_reply_and_queues_nothing(
     assert json.loads(out)[0]["status"] == "open"
     code, qout, _ = run(capsys, cfg, "audit", "export")
     assert "decided" not in [e["action"] for e in json.loads(qout)]
-    assert _deny(capsys, cfg)[0] == 0
+    assert deny(capsys, cfg)[0] == 0
     sent = _sent(capsys, cfg, smtp_server)
     # the same text, but for the time of the decision
     strip = lambda t: [ln for ln in t.splitlines() if not ln.startswith("Decided:")]  # noqa: E731
@@ -326,7 +317,6 @@ def test_decline_other_needs_its_reason(
     start: Any, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     cfg = start(CASE)
-    assert run(capsys, cfg, "show", CASE_ID)[0] == 0
     code, _, err = run(capsys, cfg, "decide", CASE_ID, "--decline", "--reason", "other")
     assert code == 7 and '"other" needs the reason in words' in err
     code, _, err = run(

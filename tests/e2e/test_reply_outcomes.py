@@ -15,6 +15,7 @@ import pytest
 
 from tests.corpus_loader import CORPUS_DIR
 from tests.e2e.test_decisions import config_file, outbox, run
+from tests.e2e.test_reply_facts import deny
 from tests.fixtures.dovecot import Dovecot
 from tests.fixtures.smtp import SmtpServer
 
@@ -71,19 +72,7 @@ def test_call_needed_and_pend_state_no_agreement(
     code, out, _ = run(capsys, cfg, "queue", "--json")
     assert [c["status"] for c in json.loads(out)] == [status], "still in the queue"
     # the final determination is what counts, once
-    code, _, err = run(
-        capsys,
-        cfg,
-        "decide",
-        CASE_ID,
-        "--deny",
-        "--rationale",
-        RATIONALE,
-        "--guideline",
-        GUIDELINE,
-        "--criterion",
-        "Not met: 6 weeks of conservative therapy",
-    )
+    code, _, err = deny(capsys, cfg)
     assert code == 0, err
     code, out, _ = run(capsys, cfg, "report", "--json")
     rep = json.loads(out)

@@ -69,6 +69,7 @@ def team(
     bob = reviewer(tmp_path, dovecot_fn, smtp_server, pg_url, "bob")
     assert run(capsys, alice, "sync", "--once")[0] == 0
     for cfg, case_id in ((alice, "TEST-0001"), (alice, "TEST-0002"), (bob, "TEST-0003"), (bob, "TEST-0004")):
+        assert run(capsys, cfg, "show", case_id)[0] == 0  # deciding needs the case opened
         code, _, err = run(capsys, cfg, "decide", case_id, "--approve")
         assert code == 0, err
     return alice, bob, smtp_server

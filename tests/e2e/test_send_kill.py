@@ -85,6 +85,7 @@ def test_sigkill_at_every_point_of_the_dialogue(
         for _ in range(runs):
             n += 1
             case_id = f"TEST-{n:04d}"
+            assert _uq(capsys, cfg, "show", case_id)[0] == 0  # deciding needs the case opened
             assert _uq(capsys, cfg, "decide", case_id, "--approve")[0] == 0
             smtp_server.paused.clear()
             smtp_server.pause_at = point

@@ -56,6 +56,7 @@ def uq(capsys: pytest.CaptureFixture[str], cfg: Path, *args: str) -> tuple[int, 
 
 
 def decide(capsys: pytest.CaptureFixture[str], cfg: Path, case_id: str = CASE_ID) -> str:
+    assert uq(capsys, cfg, "show", case_id)[0] == 0  # deciding needs the case opened
     code, out, err = uq(capsys, cfg, "decide", case_id, "--approve")
     assert code == 0, err
     return out

@@ -92,7 +92,11 @@ def _show(capsys: pytest.CaptureFixture[str], cfg: Path, ref: str) -> dict[str, 
 
 
 def _deny_and_send(capsys: pytest.CaptureFixture[str], cfg: Path, ref: str) -> None:
-    code, _, err = run(capsys, cfg, "decide", ref, "--deny", "--rationale", RATIONALE, "--guideline", GUIDELINE)
+    assert run(capsys, cfg, "show", ref)[0] == 0  # deciding needs the case opened
+    code, _, err = run(
+        capsys, cfg, "decide", ref, "--deny", "--rationale", RATIONALE, "--guideline", GUIDELINE,
+        "--criterion", "Not met: 6 weeks of conservative therapy",
+    )
     assert code == 0, err
     code, out, err = run(capsys, cfg, "send")
     assert code == 0, err

@@ -28,7 +28,9 @@ async def test_enter_decide_and_move_on(make_app: Any) -> None:
         assert " Clinical summary " in app.screen.query_one(CaseView).text
         await pilot.press("a")
         await wait_for(pilot, lambda: isinstance(app.screen, DecisionModal) and app.screen.brief is not None)
-        await pilot.press("ctrl+s")
+        await pilot.press("ctrl+s")  # shows the reply
+        await wait_for(pilot, lambda: isinstance(app.screen, DecisionModal) and app.screen.armed)
+        await pilot.press("ctrl+s")  # queues it
         await wait_for(pilot, lambda: not isinstance(app.screen, DecisionModal | CaseScreen))
         await wait_for(pilot, lambda: target not in [r.pk for r in qlist.rows])
         await settle(pilot)
