@@ -348,7 +348,8 @@ class CaseScreen(Screen[None]):
             self.app.call_from_thread(self._open_file, path)
         else:
             text = (att.text or "").strip() or "(no text could be read from this file)"
-            lines = safe_lines(f"[attachment {index + 1}: {att.filename}; no system viewer, its text]\n\n{text}", MAX_LINE)
+            head = f"[attachment {index + 1}: {att.filename}; no system viewer, its text]"
+            lines = safe_lines(f"{head}\n\n{text}", MAX_LINE)
             self.app.call_from_thread(self._show_attachment, index, safe_line(att.filename), lines)
 
     def _show_attachment(self, index: int, name: str, lines: SafeLines) -> None:
