@@ -56,7 +56,12 @@ def setup(request: pytest.FixtureRequest, tmp_path: Path, uq_home: Any) -> Itera
     cfg = write_config(tmp_path, db_url=url, sections={"smtp": {"from_address": "dr@example.org", "hold_seconds": 0}})
     ctx = Context.open(load_config(str(cfg)), clock=FixedClock(NOW))
     pks = {"UM-REC-1": add_bare_case(ctx, "UM-REC-1", NOW), "UM-REC-2": add_bare_case(ctx, "UM-REC-2", NOW)}
-    review.decide(ctx, pks["UM-REC-1"], Outcome.DENY, rationale=DENIAL, guideline="MCG A-0123 (27th ed.)")
+    for pk in pks.values():
+        review.open_case(ctx, pk)  # deciding needs the case opened
+    denial = review.DecisionInput(
+        rationale=DENIAL, guideline="MCG A-0123 (27th ed.)", criteria=("Not met: six weeks of therapy",)
+    )
+    review.decide(ctx, pks["UM-REC-1"], Outcome.DENY, denial)
     review.decide(ctx, pks["UM-REC-2"], Outcome.APPROVE)
     assert outbox.send_due(ctx, transport=lambda *a: None).sent == 2
     try:

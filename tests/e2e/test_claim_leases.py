@@ -137,6 +137,7 @@ def test_a_lease_runs_out_and_the_case_is_claimable_again(
         team.claim(bob, "UM-0000")
     with pytest.raises(UqError, match="no unclaimed open case"):
         team.claim(bob, None, next_case=True)
+    review.open_case(bob, pk)  # deciding needs the case opened (looking is not claiming)
     with pytest.raises(GuardrailError, match="claimed by alice"):
         review.decide(bob, pk, Outcome.APPROVE)
     renewed = team.renew(alice, pk)  # the case is open in alice's TUI
