@@ -187,6 +187,7 @@ def test_a_pend_tolls_the_erisa_clock_until_the_follow_up(
     before = queue(capsys, cfg)["T-1"]
     assert at(before, "regulatory_due_at") == received + timedelta(days=15)
 
+    assert cli(capsys, cfg, "show", "T-1")[0] == 0  # deciding needs the case opened
     code, _, err = cli(capsys, cfg, "decide", "T-1", "--pend", "--rationale",
                          "Please send the lumbar MRI report and the physical therapy notes.")
     assert code == 0, err
@@ -231,6 +232,7 @@ def test_an_accepted_update_answers_a_pend(team: tuple[Path, Dovecot], capsys: p
     dovecot.append(packet("T-2", extra={"Urgency": "Standard", "Client": "ERISA Employer Plan",
                                         "Received": received.strftime("%Y-%m-%d %H:%M UTC")}))
     assert cli(capsys, cfg, "sync", "--once")[0] == 0
+    assert cli(capsys, cfg, "show", "T-2")[0] == 0  # deciding needs the case opened
     assert cli(capsys, cfg, "decide", "T-2", "--pend", "--rationale", "Please send the operative note.")[0] == 0
     dovecot.append(packet("T-2", extra={"Clinical Summary": "Operative note attached."},
                           sender="records@elsewhere.example", subject="RE: Review request T-2",
@@ -253,9 +255,11 @@ def test_deciding_the_appeal_of_ones_own_denial_is_refused(
     dovecot.append(packet("A-1", extra={"Urgency": "Standard", "Received": when,
                                         "Guideline": "MCG A-0317 (27th ed.)"}))
     assert cli(capsys, cfg, "sync", "--once")[0] == 0
+    assert cli(capsys, cfg, "show", "A-1")[0] == 0  # deciding needs the case opened
     code, _, err = cli(capsys, cfg, "decide", "A-1", "--deny", "--rationale",
                        "Three weeks of symptoms with no physical therapy tried; MCG requires six weeks "
-                       "of conservative care without red flags, and none are documented here.")
+                       "of conservative care without red flags, and none are documented here.",
+                       "--criterion", "Not met: six weeks of conservative care")
     assert code == 0, err
     # the appeal arrives as a new case: another case ID, same member ID and service
     dovecot.append(packet("A-1-APL", extra={"Urgency": "Standard", "Received": when,
@@ -264,6 +268,7 @@ def test_deciding_the_appeal_of_ones_own_denial_is_refused(
     item = queue(capsys, cfg)["A-1-APL"]
     assert item["review_level"] == "appeal_1"
     assert at(item, "regulatory_due_at") == received + timedelta(days=30)  # the appeal clock
+    assert cli(capsys, cfg, "show", "A-1-APL")[0] == 0
     code, out, err = cli(capsys, cfg, "decide", "A-1-APL", "--approve")
     assert code != 0 and out == ""
     assert err.count("\n") == 1 and "refused: A-1-APL is the appeal 1 of A-1, which you decided (deny" in err
@@ -273,6 +278,7 @@ def test_deciding_the_appeal_of_ones_own_denial_is_refused(
                                         "Requested Service": "CPT 99999 other"}))
     assert cli(capsys, cfg, "sync", "--once")[0] == 0
     assert cli(capsys, cfg, "set", "A-2", "--review-level", "reconsideration")[0] == 0
+    assert cli(capsys, cfg, "show", "A-2")[0] == 0
     assert cli(capsys, cfg, "decide", "A-2", "--approve")[0] == 0  # not the reviewer's own denial
 
 
