@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008_reply_facts"
-down_revision: str | None = "0007_audit_content"
+revision = "0010_reply_facts"
+down_revision: str | None = "0009_regulatory_paused"
 branch_labels: str | None = None
 depends_on: str | None = None
 
