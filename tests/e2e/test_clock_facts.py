@@ -288,6 +288,7 @@ def test_the_reviewer_ends_a_pend(team: tuple[Path, Dovecot], capsys: pytest.Cap
     dovecot.append(packet("T-3", extra={"Urgency": "Standard", "Client": "ERISA Employer Plan",
                                         "Received": received.strftime("%Y-%m-%d %H:%M UTC")}))
     assert cli(capsys, cfg, "sync", "--once")[0] == 0
+    assert cli(capsys, cfg, "show", "T-3")[0] == 0  # deciding needs the case opened
     assert cli(capsys, cfg, "decide", "T-3", "--pend", "--rationale", "Please send the imaging report.")[0] == 0
     assert queue(capsys, cfg)["T-3"]["regulatory_paused"] is True
     code, out, err = cli(capsys, cfg, "set", "T-3", "--end-pend")
