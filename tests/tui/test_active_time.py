@@ -41,7 +41,9 @@ def test_a_scripted_review_counts_its_two_minutes_not_the_idle_half_hour(
             await pilot.press("a")
             await wait_for(pilot, lambda: isinstance(app.screen, DecisionModal))
             await pilot.pause(0.2)
-            await pilot.press("ctrl+s")
+            await pilot.press("ctrl+s")  # shows the reply
+            await wait_for(pilot, lambda: isinstance(app.screen, DecisionModal) and app.screen.armed)
+            await pilot.press("ctrl+s")  # queues it
             assert app.ctx is not None
             ctx = app.ctx
             await wait_for(pilot, lambda: app.front_case() is None)  # back on the queue

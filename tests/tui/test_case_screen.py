@@ -227,7 +227,8 @@ async def test_a_tolled_case_shows_both_clocks_and_the_request(demo_ctx: Context
         client=[ClientPolicy(match="example health plan", standard="15d", toll_on_pend=True)]))
     pk = pk_of(demo_ctx, "UM-2026-004512")
     review.set_facts(demo_ctx, pk, urgency=Urgency.STANDARD)
-    review.decide(demo_ctx, pk, Outcome.PEND, rationale="Please send the physical therapy notes.")
+    review.open_case(demo_ctx, pk)  # deciding needs the case opened
+    review.decide(demo_ctx, pk, Outcome.PEND, review.DecisionInput(rationale="Please send the physical therapy notes."))
     app = Host(demo_ctx, fixed_clock, open_pk=pk)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)

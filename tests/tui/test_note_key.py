@@ -41,7 +41,10 @@ def test_m_saves_a_note_shown_on_the_case_and_absent_from_the_reply(make_app: An
             await pilot.press("a")
             await wait_for(pilot, lambda: isinstance(app.screen, DecisionModal))
             await pilot.pause(0.2)
-            await pilot.press("ctrl+s")
+            await pilot.press("ctrl+s")  # shows the reply
+            await wait_for(pilot, lambda: isinstance(app.screen, DecisionModal) and app.screen.armed)
+            assert MARK not in str(app.screen.query_one("#preview").content)
+            await pilot.press("ctrl+s")  # queues it
             await wait_for(pilot, lambda: any(o.case_pk == pk for o in ctx.store.outbox()))
             seen["raws"] = [o.raw for o in ctx.store.outbox() if o.case_pk == pk]
 
