@@ -219,6 +219,7 @@ def test_an_older_unkeyed_chain_is_checked_as_written_then_keyed_after_a_marker(
     cfg = write_config(tmp_path, db_url=url, sections={"smtp": {"from_address": "dr@example.org", "hold_seconds": 0}})
     ctx = Context.open(load_config(str(cfg)), clock=FixedClock(NOW))
     pk = add_bare_case(ctx, "UM-OLD-9", NOW, audit=False)
+    review.open_case(ctx, pk)  # deciding needs the case opened
     review.decide(ctx, pk, Outcome.APPROVE)  # keys the new chain: rebuild it below as an old one
     ctx.close()
     s = Setup(cfg, url, ctx, {"UM-OLD-9": pk})

@@ -380,7 +380,9 @@ async def test_quit_with_a_held_reply_asks_and_send_now_delivers_before_exit(
     outbox.send_due(ctx)  # the demo's own reply leaves first
     pk = pk_of(ctx, "UM-2026-004512")
     review.open_case(ctx, pk)
-    review.decide(ctx, pk, Outcome.APPROVE, rationale="Meets the criteria for the imaging requested.")
+    review.decide(
+        ctx, pk, Outcome.APPROVE, review.DecisionInput(rationale="Meets the criteria for the imaging requested.")
+    )
     before = len(smtp_server.messages)
     assert [p.case_id for p in outbox.pending_replies(ctx)] == ["UM-2026-004512"]
     app = UqApp(cfg, opener=lambda: Opened(ctx=ctx, send=False), clock=fixed_clock)
