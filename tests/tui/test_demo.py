@@ -97,7 +97,9 @@ def test_the_demo_needs_no_audit_key_and_leaves_none_behind(uq_home, tmp_path, m
     ctx = opened.ctx
     case = ctx.store.cases()[0]
     review.open_case(ctx, case.id)
-    review.decide(ctx, case.id, Outcome.APPROVE, rationale="Meets the criteria for the service requested.")
+    review.decide(
+        ctx, case.id, Outcome.APPROVE, review.DecisionInput(rationale="Meets the criteria for the service requested.")
+    )
     ok, text = audit.verify(ctx)
     assert ok, text
     assert not (uq_home.config_dir / AUDIT_KEY_FILE).exists()
