@@ -7,6 +7,8 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from tests.fixtures.env import TEST_AUDIT_KEY
 from uq.domain import CaseFields, CaseStatus, Clock, Deadlines, SlaState, Urgency
 from uq.store.fastread import quick_queue_rows, sqlite_file
@@ -47,9 +49,29 @@ def test_same_rows_same_order_as_the_repository(tmp_path: Path) -> None:
     assert quick_queue_rows(url, limit=500) == full
     assert [r.case_id for r in full if r.status == "pended"] == ["F-7"]
     assert [r.case_id for r in full if r.regulatory_paused] == ["F-7"]
+    # the paused clock's instants come with its row only: the list shows what it had left
+    (tolled,) = [r for r in full if r.regulatory_paused]
+    assert tolled.paused_due_at == NOW + timedelta(minutes=49) and tolled.paused_since == NOW
+    assert all(r.paused_due_at is None for r in full if not r.regulatory_paused)
     # problems: the parser's, or a missing received time (all but F-9 here)
     assert [r.case_id for r in full if not r.has_problems] == ["F-9"]
     assert quick_queue_rows(url, limit=10) == full[:10]
+
+
+@pytest.mark.postgres
+def test_postgresql_reads_the_paused_clock_with_its_row() -> None:
+    from tests.fixtures.postgres import fresh_database
+
+    gen = fresh_database()
+    try:
+        store = _seed(next(gen), 12)
+        (tolled,) = [r for r in store.queue_rows() if r.regulatory_paused]
+        assert (tolled.case_id, tolled.paused_since) == ("F-7", NOW)
+        assert tolled.paused_due_at == NOW + timedelta(minutes=49)
+        assert all(r.paused_due_at is None for r in store.queue_rows() if not r.regulatory_paused)
+        store.close()
+    finally:
+        gen.close()
 
 
 def test_none_when_only_the_full_path_can_tell(tmp_path: Path) -> None:

@@ -263,6 +263,13 @@ def _seconds(delta: timedelta) -> int:
     return delta.days * 86400 + delta.seconds
 
 
+def paused_seconds_left(due_at_toll: datetime, pended_at: datetime) -> int:
+    """What a tolled regulatory clock had left when the information request went out: the
+    time it shows, frozen, until the toll ends. The queue list recomputes it from the two
+    stored instants (case_row.regulatory_due_at, paused_since) instead of storing it."""
+    return _seconds(due_at_toll - pended_at)
+
+
 def _with_pend(case: Case, rules: _Rules, base: datetime, rule: str, received: datetime,
                urgent: bool) -> _Regulatory:
     """What an information request does to the regulatory clock under the policy. A request
@@ -291,8 +298,8 @@ def _with_pend(case: Case, rules: _Rules, base: datetime, rule: str, received: d
         return _Regulatory(base + earlier, rule + ", information requested after the deadline: not tolled")
     if pended is not None and answered is None:
         as_of_toll = base + earlier
-        left = _seconds(as_of_toll - pended)
-        return _Regulatory(as_of_toll, rule + ", tolled: information requested", paused=True, frozen_left=left)
+        return _Regulatory(as_of_toll, rule + ", tolled: information requested", paused=True,
+                           frozen_left=paused_seconds_left(as_of_toll, pended))
     toll = earlier + (max(answered - pended, timedelta(0)) if pended and answered else timedelta(0))
     return _Regulatory(base + toll, f"{rule}, tolled {_span(toll)} for requested information")
 

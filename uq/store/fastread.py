@@ -14,9 +14,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import unquote
 
-from uq.store.rows import HAS_PROBLEMS_SQL, QUEUE_COLUMNS, QueueRow
+from uq.store.rows import HAS_PROBLEMS_SQL, PAUSED_DUE_SQL, QUEUE_COLUMNS, QueueRow
 
-_COLUMNS = [HAS_PROBLEMS_SQL if c == "problems" else c for c in QUEUE_COLUMNS]
+_EXPRESSIONS = {"problems": HAS_PROBLEMS_SQL, "paused_due_at": PAUSED_DUE_SQL}
+_COLUMNS = [_EXPRESSIONS.get(c, c) for c in QUEUE_COLUMNS]
 _SQL = (
     f"SELECT {', '.join(_COLUMNS)} FROM case_row WHERE status != 'decided' "
     "ORDER BY due_at, urgency_rank, arrived_at, id LIMIT ?"
@@ -52,7 +53,7 @@ def quick_queue_rows(url: str, limit: int = 200) -> list[QueueRow] | None:
                 return None
             out.append(QueueRow(
                 r[0], r[1], r[2], _dt(r[3]), _dt(r[4]), r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12],
-                bool(r[13]), arrived, r[15], r[16], _dt(r[17]), bool(r[18]),
+                bool(r[13]), arrived, r[15], r[16], _dt(r[17]), bool(r[18]), _dt(r[19]), _dt(r[20]),
             ))
         return out
     except (sqlite3.Error, ValueError, TypeError):

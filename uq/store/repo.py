@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 
-from sqlalchemy import func, or_, text
+from sqlalchemy import func, literal_column, or_, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
 from sqlmodel import Session, col, select
@@ -42,7 +42,7 @@ from uq.store.convert import (
     decision_from_row,
     outbox_from_row,
 )
-from uq.store.rows import HAS_PROBLEMS_SQL, QueueRow
+from uq.store.rows import HAS_PROBLEMS_SQL, PAUSED_DUE_SQL, QueueRow
 from uq.store.tables import (
     AttachmentRow,
     AuditRow,
@@ -52,6 +52,7 @@ from uq.store.tables import (
     OutboxRow,
     PrivateNoteRow,
     RawMessageRow,
+    UTCDateTime,
 )
 from uq.store.tx import QUEUE_ORDER, Tx, unheld
 
@@ -165,6 +166,8 @@ class Store:
             CaseRow.claimed_by,
             CaseRow.claim_until,
             CaseRow.regulatory_paused,
+            literal_column(PAUSED_DUE_SQL, UTCDateTime()),
+            CaseRow.paused_since,
         )
         q = select(*cols)  # type: ignore[call-overload]
         if open_only:

@@ -8,8 +8,12 @@ from datetime import datetime
 QUEUE_COLUMNS = (
     "id", "case_id", "status", "due_at", "window_start", "binding", "urgency", "review_type", "client",
     "service", "nurse_recommendation", "member_name", "update_count", "problems", "arrived_at", "sender",
-    "claimed_by", "claim_until", "regulatory_paused",
+    "claimed_by", "claim_until", "regulatory_paused", "paused_due_at", "paused_since",
 )
+
+# A tolled row's regulatory deadline as it stood when the toll began; NULL for every other
+# row, so a 100k-row queue parses no second deadline it would not draw.
+PAUSED_DUE_SQL = "CASE WHEN regulatory_paused THEN regulatory_due_at END"
 
 # A case has problems when the parser recorded some, or when a fact the clocks need is
 # missing (uq.queue.sla.clock_problems says which, in words): the list marks both.
@@ -39,3 +43,5 @@ class QueueRow:
     claimed_by: str | None = None  # with claim_until: who holds it (uq.domain.lease_holder)
     claim_until: datetime | None = None
     regulatory_paused: bool = False  # a pend tolls the regulatory clock (the row's own still counts)
+    paused_due_at: datetime | None = None  # with paused_since: what the paused clock had left
+    paused_since: datetime | None = None  # (uq.queue.sla.paused_seconds_left)

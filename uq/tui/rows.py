@@ -16,8 +16,9 @@ from typing import Protocol
 
 from uq.domain import SlaState, lease_holder, member_initials
 from uq.lookalike import id_problems, lookalike_groups, show_id
+from uq.queue.countdown import countdown_text
 from uq.queue.priority import URGENCY_RANK
-from uq.queue.sla import sla_state
+from uq.queue.sla import paused_seconds_left, sla_state
 from uq.textsafe import safe_line
 
 
@@ -59,6 +60,10 @@ class QueueRow(Protocol):
     def claim_until(self) -> datetime | None: ...
     @property
     def regulatory_paused(self) -> bool: ...
+    @property
+    def paused_due_at(self) -> datetime | None: ...
+    @property
+    def paused_since(self) -> datetime | None: ...
 
 
 FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
@@ -113,6 +118,7 @@ class DisplayRow:
     haystack: str  # lower-case case ID, member, client, service: what `/` searches
     pended: bool = False  # information requested: the regulatory clock may be tolled, the row's still counts
     tolled: bool = False  # ... and it is: the regulatory clock is paused (flag T instead of P)
+    paused_left: str = ""  # the paused regulatory clock's time left ("14d 21h"): frozen, so formatted once
     shown_id: str = ""  # the case ID as drawn: controls and look-alike letters marked
     claimed_by: str | None = None  # sanitised; who holds it at a given instant: holder()
     claim_until: datetime | None = None
@@ -198,10 +204,17 @@ def from_queue_row(r: QueueRow, *, warning_fraction: float, warning_minutes: int
         haystack="\n".join((r.case_id, r.member_name or "", client, service)).lower(),
         pended=r.status == "pended",
         tolled=r.regulatory_paused,
+        paused_left=_paused_left(r),
         shown_id=show_id(r.case_id),
         claimed_by=_shared(safe_line(r.claimed_by)) if r.claimed_by else None,
         claim_until=r.claim_until,
     )
+
+
+def _paused_left(r: QueueRow) -> str:
+    if not r.regulatory_paused or r.paused_due_at is None or r.paused_since is None:
+        return ""
+    return _shared(countdown_text(paused_seconds_left(r.paused_due_at, r.paused_since)))
 
 
 def flag_lookalikes(rows: list[DisplayRow]) -> list[DisplayRow]:
@@ -274,21 +287,40 @@ def _fit_middle(text: str, width: int) -> str:
     return text[:head] + "…" + text[len(text) - (width - 1 - head) :]
 
 
+PAUSED_MARK = "‖"  # as on the case screen: "‖ paused, 14d 21h left"
+ASCII_PAUSED_MARK = "|"
+
+
+def _service(r: DisplayRow, width: int, ascii: bool) -> str:
+    """A tolled row leads its service cell with the paused regulatory clock ("‖14d 21h")
+    while the DUE cell counts the reviewer's turnaround down: the service column is the
+    first one with room, and it is still on screen at 80 columns, where the flags are cut
+    off. The mark fits the narrowest service column whole."""
+    if not r.paused_left:
+        return _fit(r.service, width)
+    mark = (ASCII_PAUSED_MARK if ascii else PAUSED_MARK) + r.paused_left
+    rest = width - len(mark) - 1
+    if rest < 2 or not r.service:
+        return _fit(mark, width)
+    return mark + " " + _fit(r.service, rest)
+
+
 def service_width(total: int, team: bool = False) -> int:
     fixed = COUNTDOWN_WIDTH + 1 + sum(w + 1 for _, w in FIXED) + sum(w + 1 for _, w in TAIL)
     return max(8, total - fixed - 1 - (HOLDER[1] + 1 if team else 0))
 
 
-def cells(r: DisplayRow, total_width: int, holder: str | None = None) -> str:
+def cells(r: DisplayRow, total_width: int, holder: str | None = None, *, ascii: bool = False) -> str:
     """Everything after the countdown, padded to the line width. holder: None outside
-    team mode (no column), else who holds the case ("" for nobody)."""
+    team mode (no column), else who holds the case ("" for nobody). ascii: the paused
+    mark without Unicode, as the state glyphs."""
     team = holder is not None
     parts = [
         _fit(_URG.get(r.urgency, r.urgency), 4),
         _fit(_TYPE.get(r.review_type, r.review_type), 5),
         _fit_middle(r.shown_id or r.case_id, 18),
         _fit(r.client, 18),
-        _fit(r.service, service_width(total_width, team)),
+        _service(r, service_width(total_width, team), ascii),
     ]
     if holder is not None:
         parts.append(_fit(holder, HOLDER[1]))

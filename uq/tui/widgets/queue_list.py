@@ -193,7 +193,7 @@ class QueueList(ScrollView, can_focus=True, inherit_bindings=False):
             Segment(" ", line_style),
             Segment(text.rjust(COUNTDOWN_WIDTH - 1), line_style + state_style),
             Segment(" ", line_style),
-            Segment(cells(row, width, (row.holder(now) or "") if self._team else None), rest_style),
+            Segment(cells(row, width, (row.holder(now) or "") if self._team else None, ascii=self._ascii), rest_style),
         ]
         return Strip(segments).crop(0, width).extend_cell_length(width, line_style)
 
