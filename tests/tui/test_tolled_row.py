@@ -89,7 +89,8 @@ def _opener(cfg: Config, clock: FixedClock, root: Path, pended: list[int]) -> Ca
         folder = load_demo(ctx)
         pk = ctx.store.find_cases("UM-2026-004533")[0].id
         review.set_facts(ctx, pk, urgency=Urgency.STANDARD)
-        review.decide(ctx, pk, Outcome.PEND, rationale="Please send the physical therapy notes.")
+        review.open_case(ctx, pk)  # deciding needs the case opened
+        review.decide(ctx, pk, Outcome.PEND, review.DecisionInput(rationale="Please send the physical therapy notes."))
         pended.append(pk)
         return Opened(ctx=ctx, send=True, transport=file_transport(folder), notice="demo",
                       replies=folder, cleanup=[ctx.close])
