@@ -293,12 +293,15 @@ def test_u_undoes_the_last_decided_case_not_the_highlighted_row(make_app: Any) -
         (demo_held,) = app.ctx.store.outbox(states=[OutboxState.HELD])  # the demo's call-needed reply
         decided = ql.current_pk
         assert decided is not None and decided != demo_held.case_pk
+        review.open_case(app.ctx, decided)  # deciding needs the case opened
         review.decide(
             app.ctx,
             decided,
             Outcome.APPROVE,
-            guideline="MCG A-0317 (27th ed.)",
-            rationale="Conservative therapy documented for eight weeks; criteria met.",
+            review.DecisionInput(
+                guideline="MCG A-0317 (27th ed.)",
+                rationale="Conservative therapy documented for eight weeks; criteria met.",
+            ),
         )
         app.post_message(CaseChanged(decided))
         await wait_for(pilot, lambda: decided not in [r.pk for r in ql.rows])
