@@ -17,6 +17,25 @@ from uq.tui.app import UqApp
 from uq.tui.rows import sort_rows
 
 
+def approve_outside(app: UqApp, pk: int) -> None:
+    """A decision saved the way the modal saves it, then announced to the app."""
+    from uq.services import review
+    from uq.tui.messages import CaseChanged
+
+    assert app.ctx is not None
+    review.open_case(app.ctx, pk)
+    review.decide(
+        app.ctx,
+        pk,
+        Outcome.APPROVE,
+        review.DecisionInput(
+            guideline="MCG A-0317 (27th ed.)",
+            rationale="Conservative therapy documented for eight weeks; criteria met.",
+        ),
+    )
+    app.post_message(CaseChanged(pk))
+
+
 def run(app: UqApp, body: Any, size: tuple[int, int] = (120, 40)) -> None:
     async def main() -> None:
         async with app.run_test(size=size) as pilot:
@@ -246,9 +265,6 @@ def test_decision_keys_push_the_modals_for_the_highlighted_case(make_app: Any) -
 
 
 def test_after_a_decision_the_cursor_moves_to_the_next_case_and_u_undoes(make_app: Any) -> None:
-    from uq.services import review
-    from uq.tui.messages import CaseChanged
-
     app = make_app()
 
     async def body(pilot: Any) -> None:
@@ -258,17 +274,7 @@ def test_after_a_decision_the_cursor_moves_to_the_next_case_and_u_undoes(make_ap
         decided = ql.current_pk
         following = ql.rows[2].pk
         assert decided is not None and app.ctx is not None
-        review.open_case(app.ctx, decided)
-        review.decide(
-            app.ctx,
-            decided,
-            Outcome.APPROVE,
-            review.DecisionInput(
-                guideline="MCG A-0317 (27th ed.)",
-                rationale="Conservative therapy documented for eight weeks; criteria met.",
-            ),
-        )
-        app.post_message(CaseChanged(decided))
+        approve_outside(app, decided)
         await wait_for(pilot, lambda: decided not in [r.pk for r in ql.rows])
         assert ql.current_pk == following
         # `u` reaches the held reply although the case has left the list
@@ -282,9 +288,6 @@ def test_after_a_decision_the_cursor_moves_to_the_next_case_and_u_undoes(make_ap
 
 
 def test_u_undoes_the_last_decided_case_not_the_highlighted_row(make_app: Any) -> None:
-    from uq.services import review
-    from uq.tui.messages import CaseChanged
-
     app = make_app()
 
     async def body(pilot: Any) -> None:
@@ -293,17 +296,7 @@ def test_u_undoes_the_last_decided_case_not_the_highlighted_row(make_app: Any) -
         (demo_held,) = app.ctx.store.outbox(states=[OutboxState.HELD])  # the demo's call-needed reply
         decided = ql.current_pk
         assert decided is not None and decided != demo_held.case_pk
-        review.open_case(app.ctx, decided)  # deciding needs the case opened
-        review.decide(
-            app.ctx,
-            decided,
-            Outcome.APPROVE,
-            review.DecisionInput(
-                guideline="MCG A-0317 (27th ed.)",
-                rationale="Conservative therapy documented for eight weeks; criteria met.",
-            ),
-        )
-        app.post_message(CaseChanged(decided))
+        approve_outside(app, decided)
         await wait_for(pilot, lambda: decided not in [r.pk for r in ql.rows])
         while ql.current_pk != demo_held.case_pk:  # rest the cursor on the other held case
             await pilot.press("j")
@@ -316,6 +309,54 @@ def test_u_undoes_the_last_decided_case_not_the_highlighted_row(make_app: Any) -
         assert any(f"Undone: approve on {case.case_id}" in str(n.message) for n in app._notifications)
 
     run(app, body)
+
+
+def test_status_line_counts_down_the_soonest_held_reply(make_app: Any, fixed_clock: Any) -> None:
+    app = make_app()
+
+    async def body(pilot: Any) -> None:
+        assert app.ctx is not None
+        screen = app.queue_screen
+        (demo_held,) = app.ctx.store.outbox(states=[OutboxState.HELD])
+        demo_case = app.ctx.store.case(demo_held.case_pk)
+        assert demo_case is not None
+        left = round((demo_held.not_before - fixed_clock()).total_seconds())
+        status = lambda: screen.status.render_info().plain  # noqa: E731
+        await wait_for(pilot, lambda: f"{demo_case.case_id} call needed · {left} s u" in status())
+        fixed_clock.advance(seconds=5)  # well inside the idle lock
+        await wait_for(pilot, lambda: f"{demo_case.case_id} call needed · {left - 5} s u" in status())
+        decided = screen.queue_list.current_pk
+        assert decided is not None
+        approve_outside(app, decided)  # the soonest still leads, the new one is "+1"
+        await wait_for(pilot, lambda: f"{demo_case.case_id} call needed · {left - 5} s u +1" in status())
+        fixed_clock.advance(seconds=left - 4)  # the demo hold ran out: the new reply leads
+        (new,) = [o for o in app.ctx.store.outbox(states=[OutboxState.HELD]) if o.case_pk == decided]
+        rest = round((new.not_before - fixed_clock()).total_seconds())
+        case = app.ctx.store.case(decided)
+        assert case is not None and rest > 0
+        leads = f"{case.case_id} approve · {rest} s u"
+        await wait_for(pilot, lambda: status().count(" s u") == 1 and leads in status())
+        fixed_clock.advance(seconds=rest)
+        await wait_for(pilot, lambda: " s u" not in status())
+
+    run(app, body)
+
+
+def test_hold_text_is_sanitised_and_names_the_soonest() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from uq.tui.widgets.status_bar import Hold, hold_text
+
+    now = datetime(2026, 11, 29, 13, 30, tzinfo=UTC)
+    holds = (
+        Hold("NS-2\x1b[31m", "deny", now + timedelta(seconds=9.2)),
+        Hold("NS-1", "approve", now + timedelta(seconds=30)),
+        Hold("NS-0", "approve", now - timedelta(seconds=1)),  # already gone
+    )
+    text = hold_text(holds, now)
+    assert text.startswith("NS-2") and text.endswith("deny · 10 s u +1")
+    assert "\x1b" not in text
+    assert hold_text(holds, now + timedelta(seconds=31)) == ""
 
 
 def test_undo_with_nothing_held_says_so(make_app: Any) -> None:

@@ -37,7 +37,7 @@ from uq.tui.rows import (
     view_filter,
 )
 from uq.tui.widgets.queue_list import QueueList
-from uq.tui.widgets.status_bar import StatusBar
+from uq.tui.widgets.status_bar import Hold, StatusBar
 
 if TYPE_CHECKING:
     from uq.services.context import Context
@@ -82,11 +82,13 @@ class QueueScreen(Screen[None]):
             *,
             quick: bool = False,
             set_aside: dict[str, int] | None = None,
+            holds: tuple[Hold, ...] = (),
         ) -> None:
             super().__init__()
             self.rows = rows
             self.outbox = outbox
             self.set_aside = set_aside
+            self.holds = holds
             self.keep_pk = keep_pk
             self.quick = quick  # from the start-up fast path: the full load replaces it
 
@@ -143,7 +145,7 @@ class QueueScreen(Screen[None]):
         self.query_one("#filter", Input).display = False
         self.queue_list.focus()
         self.status.update_info(sync="loading", reviewer=self.uq.config.reviewer.name)
-        self.set_timer(1.0, self._tick)
+        self._tick_timer = self.set_timer(1.0, self._tick)
         head = self.uq.initial_rows
         if head is not None:  # read before Textual started: the first frame already has rows
             self.on_queue_screen_loaded(self.Loaded(self._display(head), {}, None, quick=True))
@@ -182,7 +184,9 @@ class QueueScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="queue-load")
     def _load(self, ctx: Context, keep_pk: int | None) -> None:
+        from uq.domain import OutboxState
         from uq.services import queries
+        from uq.services.outbox import pending_replies
 
         try:
             sla = ctx.config.sla
@@ -194,10 +198,15 @@ class QueueScreen(Screen[None]):
             )
             outbox = queries.outbox_counts(ctx)
             set_aside = queries.set_aside_counts(ctx)
+            holds = tuple(
+                Hold(p.case_id, p.outcome, p.not_before)
+                for p in pending_replies(ctx)
+                if p.state is OutboxState.HELD
+            )
         except Exception as exc:
             self.app.post_message(ErrorRaised(exc))
             return
-        self.post_message(self.Loaded(rows, outbox, keep_pk, set_aside=set_aside))
+        self.post_message(self.Loaded(rows, outbox, keep_pk, set_aside=set_aside, holds=holds))
 
     def on_queue_screen_loaded(self, message: Loaded) -> None:
         if message.quick and self.loaded:
@@ -218,7 +227,16 @@ class QueueScreen(Screen[None]):
         if message.quick:  # only the head of the queue: counts wait for the full load
             self.query_one("#queue-title", Static).update(f"uq · loading the queue… (first {len(message.rows)} shown)")
             return
-        self.status.update_info(outbox=message.outbox, open_cases=len(self.all_rows), breached=self._breached(now))
+        self.status.update_info(
+            outbox=message.outbox,
+            open_cases=len(self.all_rows),
+            breached=self._breached(now),
+            holds=message.holds,
+            now=now,
+        )
+        if any(h.until > now for h in message.holds):  # a new hold counts down from now, not from the next slow tick
+            self._tick_timer.stop()
+            self._tick_timer = self.set_timer(1.0, self._tick)
         if message.set_aside is not None:
             self.status.update_info(set_aside=message.set_aside)
         self._announce_new()
@@ -268,9 +286,14 @@ class QueueScreen(Screen[None]):
             breached = self._breached(now)
             if breached != self.status.info.breached:
                 self.status.update_info(breached=breached)
+            if any(h.until > now for h in self.status.info.holds):  # the hold countdown: every second
+                self.status.update_info(now=now)
+                next_in = min(next_in, 1.0)
+            elif self.status.info.holds:  # the last hold ran out: its entry goes
+                self.status.update_info(holds=(), now=now)
         if self._warn_heap:
             next_in = min(next_in, max(1.0, (self._warn_heap[0][0] - now).total_seconds()))
-        self.set_timer(next_in, self._tick)
+        self._tick_timer = self.set_timer(next_in, self._tick)
 
     def _check_warnings(self, now: datetime) -> None:
         by_pk = None

@@ -5,12 +5,16 @@ Sync state is shown as a word and a glyph, never by colour alone.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from rich.text import Text
 from textual.widgets import Static
+
+from uq.textsafe import safe_line
 
 _SYNC_GLYPH = {
     "live": "●",
@@ -21,6 +25,26 @@ _SYNC_GLYPH = {
     "stopped": "■",
     "demo": "◇",
 }
+
+
+class Hold(NamedTuple):
+    """A reply inside its undo window: which case, what it says, when it leaves."""
+
+    case_id: str
+    outcome: str
+    until: datetime
+
+
+def hold_text(holds: tuple[Hold, ...], now: datetime) -> str:
+    """The soonest reply still held, counting down, plus how many more: the reviewer sees
+    what `u` would still catch and how long it has. Empty once every hold has run out."""
+    live = sorted((h for h in holds if h.until > now), key=lambda h: h.until)
+    if not live:
+        return ""
+    first = live[0]
+    seconds = math.ceil((first.until - now).total_seconds())
+    text = f"{safe_line(first.case_id)} {safe_line(first.outcome).replace('_', ' ')} · {seconds} s u"
+    return text + (f" +{len(live) - 1}" if len(live) > 1 else "")
 
 
 @dataclass(frozen=True)
@@ -34,6 +58,8 @@ class StatusInfo:
     reviewer: str = ""
     notice: str = ""  # e.g. where demo replies go
     set_aside: dict[str, int] = field(default_factory=dict)  # {"quarantined": n, "not_case": m}
+    holds: tuple[Hold, ...] = ()
+    now: datetime | None = None  # the injected clock's time the hold countdown is drawn at
 
 
 class StatusBar(Static):
@@ -66,6 +92,10 @@ class StatusBar(Static):
         text.append(sync, style=sync_style)
         text.append(" │ ")
         text.append(outbox, style="bold red" if o.get("failed") or o.get("stopped") else "")
+        held = hold_text(i.holds, i.now) if i.now is not None else ""
+        if held:
+            text.append(" │ ")
+            text.append(held, style="bold yellow")
         text.append(" │ ")
         text.append(f"{i.breached} breached", style="bold red" if i.breached else "")
         quarantined, not_case = i.set_aside.get("quarantined", 0), i.set_aside.get("not_case", 0)
