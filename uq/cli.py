@@ -220,7 +220,8 @@ def cmd_note(args: argparse.Namespace, cfg: Config) -> int:
     ctx = _context(cfg)
     case = review.resolve_case(ctx, args.case_id)
     text = notes.set_note(ctx, case.id, args.text)
-    print(f"{case.case_id}: private note {'saved' if text else 'cleared'} ({len(text)} characters; never sent)")
+    done = "saved" if text else "cleared"
+    print(safe_line(f"{case.case_id}: private note {done} ({len(text)} characters; never sent)"))
     return 0
 
 

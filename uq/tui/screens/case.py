@@ -443,27 +443,25 @@ class CaseScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="case-urgency")
     def _set_urgency(self) -> None:
+        self._in_worker(self._flip_urgency, self._urgency_set)
+
+    def _flip_urgency(self, ctx: Context) -> tuple[str, str] | None:
         """`U`: a packet without urgency (or a wrong one) runs on the urgent clocks until
         the reviewer says; each press flips between urgent and standard."""
         from uq.domain import Urgency
         from uq.services import review
 
-        try:
-            ctx = app_ctx(self.app)
-            case = ctx.store.case(self.case_pk)
-            if case is None:
-                return
-            target = Urgency.STANDARD if case.fields.urgency is Urgency.URGENT else Urgency.URGENT
-            review.set_facts(ctx, self.case_pk, urgency=target)
-        except UqError as exc:
-            self.app.call_from_thread(self.notify, str(exc), severity="warning")
-            return
-        except Exception as exc:
-            self.app.call_from_thread(report, self.app, exc)
-            return
-        self.app.call_from_thread(self._urgency_set, case.case_id, target.value)
+        case = ctx.store.case(self.case_pk)
+        if case is None:
+            return None
+        target = Urgency.STANDARD if case.fields.urgency is Urgency.URGENT else Urgency.URGENT
+        review.set_facts(ctx, self.case_pk, urgency=target)
+        return case.case_id, target.value
 
-    def _urgency_set(self, case_id: str, urgency: str) -> None:
+    def _urgency_set(self, done: tuple[str, str] | None) -> None:
+        if done is None:
+            return
+        case_id, urgency = done
         other = "standard" if urgency == "urgent" else "urgent"
         self.notify(f"{case_id}: urgency set to {urgency} (U again for {other})")
         self.app.post_message(CaseChanged(self.case_pk))
